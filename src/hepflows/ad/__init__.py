@@ -1,0 +1,1 @@
+"""Background extrapolation for weakly supervised anomaly detection (seed 003)."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: io, preprocessing, training, flows, classifiers, metrics, plots."""
