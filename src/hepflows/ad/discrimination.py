@@ -1,0 +1,124 @@
+"""Weakly supervised SR classifiers and closure classifiers.
+
+SR discrimination: an ensemble of classifiers, SR data (1) against the background template (0),
+whose mean output on the labelled test set is the anomaly score. Closure: classifiers template
+(0) against truth (1) evaluated out of fold, so that no event is scored by a classifier that saw it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from hepflows.core.classifiers import make_classifier
+from hepflows.core.metrics import closure_auc
+
+
+def clean_template_weights(
+    weights: np.ndarray | None, n_template: int, n_target: float, sigma_cut: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop events with extreme weights and scale the rest to a total of ``n_target``.
+
+    Returns (mask of kept template events, their weights). Extreme weights (above mean +
+    ``sigma_cut`` standard deviations) come from classifier outputs near 1 and would let a few
+    events dominate the training.
+    """
+    w = np.ones(n_template) if weights is None else np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(w) & (w > 0)
+    if sigma_cut is not None and keep.any():
+        cut = w[keep].mean() + sigma_cut * w[keep].std()
+        keep &= w <= cut
+    if not keep.any():
+        raise ValueError("no template event survives the weight cut")
+    kept = w[keep]
+    return keep, kept * (n_target / kept.sum())
+
+
+def _member_path(directory: Path, k: int) -> Path:
+    return directory / f"member_{k:03d}.npy"
+
+
+def train_ensemble_scores(
+    x_signal_like: np.ndarray,
+    x_template: np.ndarray,
+    w_template: np.ndarray,
+    x_eval: np.ndarray,
+    spec: Mapping[str, Any],
+    *,
+    n_members: int,
+    seeds: list[int],
+    device: str = "auto",
+    work_dir: Path | None = None,
+    log: logging.Logger | None = None,
+) -> np.ndarray:
+    """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``.
+
+    Each member's scores are kept in ``work_dir`` as soon as it finishes, and the member being
+    trained checkpoints every epoch, so a killed job resumes where it stopped.
+    """
+    if len(seeds) != n_members:
+        raise ValueError(f"need one seed per ensemble member ({n_members}), got {len(seeds)}")
+    x = np.concatenate([x_signal_like, x_template])
+    y = np.concatenate([np.ones(len(x_signal_like)), np.zeros(len(x_template))])
+    w = np.concatenate([np.ones(len(x_signal_like)), w_template])
+    scores = np.empty((n_members, len(x_eval)))
+    for k, seed in enumerate(seeds):
+        done = _member_path(work_dir, k) if work_dir is not None else None
+        if done is not None and done.exists():
+            scores[k] = np.load(done)
+            if log:
+                log.info(f"member {k + 1}/{n_members}: reusing finished scores")
+            continue
+        if log:
+            log.info(f"member {k + 1}/{n_members}: training (seed {seed})")
+        ckpt = work_dir / f"member_{k:03d}.ckpt" if work_dir is not None else None
+        clf = make_classifier(dict(spec), seed=seed, device=device, checkpoint=ckpt, log=log)
+        clf.fit(x, y, w)
+        scores[k] = clf.predict(x_eval)
+        if done is not None:
+            tmp = done.with_suffix(".tmp.npy")
+            np.save(tmp, scores[k])
+            tmp.replace(done)
+            if ckpt is not None and ckpt.exists():
+                ckpt.unlink()
+    return scores.mean(axis=0)
+
+
+def out_of_fold_closure_aucs(
+    x_template: np.ndarray,
+    w_template: np.ndarray | None,
+    x_truth: np.ndarray,
+    w_truth: np.ndarray | None,
+    spec: Mapping[str, Any],
+    *,
+    n_folds: int,
+    seed: int,
+    device: str = "auto",
+    log: logging.Logger | None = None,
+) -> list[float]:
+    """One closure AUC per fold, each from a classifier that never saw the fold's events."""
+    n_t, n_d = len(x_template), len(x_truth)
+    wt = np.ones(n_t) if w_template is None else np.asarray(w_template, dtype=np.float64)
+    wt = wt * (n_d / wt.sum())
+    wd = np.ones(n_d) if w_truth is None else np.asarray(w_truth, dtype=np.float64)
+    x = np.concatenate([x_template, x_truth])
+    y = np.concatenate([np.zeros(n_t), np.ones(n_d)])
+    w = np.concatenate([wt, wd])
+    aucs = []
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed % 2**32)
+    for k, (train, test) in enumerate(folds.split(x, y)):
+        clf = make_classifier(dict(spec), seed=seed + k, device=device, log=log)
+        clf.fit(x[train], y[train], w[train])
+        score = clf.predict(x[test])
+        is_truth = y[test] == 1
+        aucs.append(
+            closure_auc(score[~is_truth], score[is_truth], w[test][~is_truth], w[test][is_truth])
+        )
+        if log:
+            log.info(f"closure fold {k + 1}/{n_folds}: AUC = {aucs[-1]:.4f}")
+    return aucs

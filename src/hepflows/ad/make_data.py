@@ -1,0 +1,40 @@
+"""Step: one injected data set (background of one data seed + signal at one S/B in the SR)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from hepflows.ad.generators import SPECS
+from hepflows.ad.samples import injected_data
+from hepflows.core.cli import StepParser, run_step
+from hepflows.core.io import config_hash, write_table
+
+
+def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
+    table, info = injected_data(
+        args.dataset, args.signal, args.data_seed, args.injection, params["dataset"], params["seed"]
+    )
+    write_table(
+        args.out, table, seed=args.data_seed, config_hash=config_hash(params), extra_attrs=info
+    )
+    log.info(
+        f"{args.dataset}/{args.signal} seed {args.data_seed}: S/B = {args.injection} -> "
+        f"{info['n_sig_sr']} signal on {info['n_bkg_sr']} background in the SR "
+        f"(S/sqrt(B) = {info['s_over_sqrt_b']:.2f})"
+    )
+
+
+def parser() -> StepParser:
+    p = StepParser(__doc__)
+    p.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    p.add_argument("--signal", required=True)
+    p.add_argument("--data-seed", type=int, required=True)
+    p.add_argument("--injection", type=float, required=True)
+    p.add_output("--out")
+    return p
+
+
+if __name__ == "__main__":
+    run_step(parser(), main)

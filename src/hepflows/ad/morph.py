@@ -1,0 +1,87 @@
+"""Step: FETA template. A base flow learns MC in the CR; a small top flow on it learns the
+MC -> data map from CR data; MC SR events pushed through the map (weighted by the context
+weights) are the SR template."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from hepflows.ad.template_io import (
+    add_template_arguments,
+    checkpoint_path,
+    load_inputs,
+    read_context_weights,
+    stream_seed,
+    template_table,
+    write_template,
+)
+from hepflows.ad.templates import morph_events, train_conditional_flow, train_top_flow
+from hepflows.core.cli import StepParser, run_step
+from hepflows.core.models import save_model
+
+
+def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
+    method = params["method"]
+    inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
+    sc = inp.scaler
+    ckpt_base = checkpoint_path(args.out, "morph-base", params)
+    ckpt_top = checkpoint_path(args.out, "morph-top", params)
+    log.info("training the base flow on CR MC")
+    base, base_spec, _ = train_conditional_flow(
+        sc.feat(inp.mc.train),
+        sc.ctx(inp.mc.train),
+        None,
+        method["base_flow"],
+        method["base_train"],
+        seed=stream_seed(inp, "morph", "base"),
+        device=params["device"],
+        checkpoint=ckpt_base,
+        log=log,
+    )
+    log.info("training the top flow on CR data")
+    model, spec, result = train_top_flow(
+        base,
+        base_spec,
+        method["top_flow"],
+        sc.feat(inp.data.train),
+        sc.ctx(inp.data.train),
+        None,
+        method["top_train"],
+        seed=stream_seed(inp, "morph", "top"),
+        device=params["device"],
+        checkpoint=ckpt_top,
+        log=log,
+    )
+    save_model(args.out_model[0], model, {**spec, "best_epoch": result.best_epoch})
+
+    weights = read_context_weights(args.context_weights, len(inp.mc_all))
+    use_w = method["use_context_weights"]
+    for part, index, out in (
+        (inp.mc.sr, inp.mc_sr_index, args.out),
+        (inp.mc.holdout, inp.mc_holdout_index, args.out_cr),
+    ):
+        feats = sc.feat_inverse(morph_events(model, sc.feat(part), sc.ctx(part)))
+        table = template_table(
+            inp, part.cols(sc.context_columns), feats, weights[index] if use_w else None
+        )
+        write_template(out, table, inp, params)
+    log.info(f"morphed {len(inp.mc.sr)} MC SR events")
+    ckpt_base.unlink(missing_ok=True)
+    ckpt_top.unlink(missing_ok=True)
+
+
+def parser() -> StepParser:
+    p = StepParser(__doc__)
+    add_template_arguments(p, context_weights=True)
+    p.add_output("--out", help="SR template (HDF5)")
+    p.add_output("--out-cr", help="morphed held-out CR MC, for closure (HDF5)")
+    p.add_output(
+        "--out-model", nargs=2, metavar=("PT", "JSON"), help="base + top flow (state_dict and spec)"
+    )
+    return p
+
+
+if __name__ == "__main__":
+    run_step(parser(), main)

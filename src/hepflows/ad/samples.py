@@ -1,0 +1,157 @@
+"""Build the event samples of an ``ad`` dataset: static MC/ideal/signal, injected data, test set.
+
+Seeds: every sample has its own random stream derived from the master seed and its name (see
+``hepflows.core.seeding``). The background of data seed k is the same for every injection and
+every signal, and the signal events of a small injection are a subset of those of a larger one,
+so an injection scan is nested exactly as in the original analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from hepflows.ad.generators import SPECS, generate_background, generate_signal, in_box
+from hepflows.core.io import EventTable
+from hepflows.core.seeding import derive_rng
+
+Generator = Callable[[int, np.random.Generator], np.ndarray]
+CHUNK = 500_000
+
+
+def _table(dataset: str, data: np.ndarray, labels: np.ndarray | None = None) -> EventTable:
+    return EventTable(data=data, columns=list(SPECS[dataset].columns), labels=labels)
+
+
+def generate_in_box(
+    generate: Generator,
+    n: int,
+    box: Mapping[str, Any],
+    columns: list[str],
+    rng: np.random.Generator,
+    *,
+    chunk: int = CHUNK,
+    max_chunks: int = 10_000,
+) -> np.ndarray:
+    """Exactly ``n`` events inside ``box``, generated in vectorized chunks."""
+    kept: list[np.ndarray] = []
+    have = 0
+    for _ in range(max_chunks):
+        if have >= n:
+            break
+        events = generate(chunk, rng)
+        events = events[in_box(events, columns, box)]
+        kept.append(events)
+        have += len(events)
+    else:
+        raise ValueError(f"could not generate {n} events inside {dict(box)}: acceptance too small")
+    return np.concatenate(kept)[:n] if kept else np.empty((0, len(columns)))
+
+
+def static_samples(dataset: str, cfg: Mapping[str, Any], master_seed: int) -> dict[str, EventTable]:
+    """MC background and the two independent ideal backgrounds (template and SR reference)."""
+    out = {
+        "mc": _table(
+            dataset,
+            generate_background(
+                dataset,
+                cfg["n_mc"],
+                derive_rng(master_seed, dataset, "mc"),
+                variant=cfg["mc_variant"],
+            ),
+        ),
+        "ideal": _table(
+            dataset,
+            generate_background(dataset, cfg["n_ideal"], derive_rng(master_seed, dataset, "ideal")),
+        ),
+        "reference": _table(
+            dataset,
+            generate_background(
+                dataset, cfg["n_ideal"], derive_rng(master_seed, dataset, "reference")
+            ),
+        ),
+    }
+    return out
+
+
+def signal_pool(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int) -> EventTable:
+    """``n_signal`` SR signal events for the fully supervised classifier (independent of data)."""
+    columns = list(SPECS[dataset].columns)
+    events = generate_in_box(
+        lambda n, rng: generate_signal(dataset, signal, n, rng),
+        cfg["n_signal"],
+        cfg["sr"],
+        columns,
+        derive_rng(master_seed, dataset, "signal_pool", signal),
+    )
+    return _table(dataset, events, labels=np.ones(len(events), dtype=np.int8))
+
+
+def injected_data(
+    dataset: str,
+    signal: str,
+    data_seed: int,
+    injection: float,
+    cfg: Mapping[str, Any],
+    master_seed: int,
+) -> tuple[EventTable, dict[str, float]]:
+    """Background "data" of one seed plus signal at S/B = ``injection`` inside the SR.
+
+    Returns the table (truth labels kept for diagnostics only) and the injection bookkeeping.
+    """
+    if injection < 0:
+        raise ValueError(f"injection (S/B in the SR) must be >= 0, got {injection}")
+    columns = list(SPECS[dataset].columns)
+    box = cfg["sr"]
+    background = generate_background(
+        dataset, cfg["n_data"], derive_rng(master_seed, dataset, "data", data_seed)
+    )
+    n_bkg_sr = int(in_box(background, columns, box).sum())
+    n_sig_sr = int(round(injection * n_bkg_sr))
+    injected = np.empty((0, len(columns)))
+    if n_sig_sr > 0:
+        rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed)
+        pool = generate_signal(dataset, signal, max(4 * n_sig_sr, 1000), rng)
+        in_sr = in_box(pool, columns, box)
+        if in_sr.sum() < n_sig_sr:
+            raise ValueError(
+                f"signal {signal}: SR acceptance too small to inject {n_sig_sr} events"
+            )
+        # Keep the signal events, in generation order, up to the one that completes the SR quota,
+        # so CR signal contamination follows the physical acceptance.
+        last = int(np.flatnonzero(np.cumsum(in_sr) == n_sig_sr)[0])
+        injected = pool[: last + 1]
+    data = np.concatenate([background, injected])
+    labels = np.concatenate([np.zeros(len(background), np.int8), np.ones(len(injected), np.int8)])
+    info = {
+        "injection": float(injection),
+        "n_bkg_sr": n_bkg_sr,
+        "n_sig_sr": n_sig_sr,
+        "n_sig_total": len(injected),
+        "s_over_sqrt_b": n_sig_sr / np.sqrt(max(n_bkg_sr, 1)),
+    }
+    return _table(dataset, data, labels), info
+
+
+def test_set(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int) -> EventTable:
+    """Labelled SR events: ``n_test_signal`` signal and ``n_test_background`` background."""
+    columns = list(SPECS[dataset].columns)
+    box = cfg["sr"]
+    sig = generate_in_box(
+        lambda n, rng: generate_signal(dataset, signal, n, rng),
+        cfg["n_test_signal"],
+        box,
+        columns,
+        derive_rng(master_seed, dataset, "test_signal", signal),
+    )
+    bkg = generate_in_box(
+        lambda n, rng: generate_background(dataset, n, rng),
+        cfg["n_test_background"],
+        box,
+        columns,
+        derive_rng(master_seed, dataset, "test_background"),
+    )
+    labels = np.concatenate([np.ones(len(sig), np.int8), np.zeros(len(bkg), np.int8)])
+    return _table(dataset, np.concatenate([sig, bkg]), labels)

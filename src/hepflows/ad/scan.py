@@ -1,0 +1,82 @@
+"""Figures of merit of a signal-injection scan: per seed, then median and 16/84 over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hepflows.core.metrics import percentile_band, sic_on_grid, summarize_sic
+
+TPR_GRID = np.linspace(0.01, 1.0, 100)
+METRICS = ("auc", "max_sic", "sic_at_1e3", "sic_at_1e4")
+
+
+def evaluate_seeds(
+    scores: Sequence[tuple[int, np.ndarray, np.ndarray]],
+    *,
+    max_rel_unc: float,
+    rejections: Sequence[float],
+) -> dict[str, Any]:
+    """``scores``: (data seed, labels, score) per seed -> per-seed metrics, bands and SIC curves."""
+    per_seed, curves = [], []
+    for seed, labels, score in scores:
+        m = summarize_sic(labels, score, rejections=tuple(rejections), max_rel_unc=max_rel_unc)
+        per_seed.append({"seed": seed, **m})
+        curves.append(sic_on_grid(labels, score, TPR_GRID, max_rel_unc=max_rel_unc))
+    summary = {}
+    for key in METRICS:
+        if key in per_seed[0]:
+            median, p16, p84 = percentile_band(
+                np.array([row[key] for row in per_seed], dtype=float)
+            )
+            summary[key] = {"median": median, "p16": p16, "p84": p84}
+    median, p16, p84 = percentile_band(np.vstack(curves), axis=0)
+    return {
+        "per_seed": per_seed,
+        "summary": summary,
+        "sic_curve": {"tpr": TPR_GRID, "median": median, "p16": p16, "p84": p84},
+    }
+
+
+def summary_table(evaluations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per (method, injection): S/B, S/sqrt(B) and median/16/84 of every metric."""
+    rows = []
+    for ev in evaluations:
+        row: dict[str, Any] = {
+            "method": ev["method"],
+            "injection": ev["injection"],
+            "n_bkg_sr": ev.get("n_bkg_sr"),
+            "s_over_sqrt_b": ev.get("s_over_sqrt_b"),
+            "n_seeds": len(ev["per_seed"]),
+        }
+        for key, band in ev["summary"].items():
+            for stat in ("median", "p16", "p84"):
+                row[f"{key}_{stat}"] = band[stat]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    return table.sort_values(["method", "injection"], na_position="first").reset_index(drop=True)
+
+
+def closure_table(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Closure AUC median/16/84 per (method, region), pooling folds over all data seeds."""
+    pooled: dict[tuple[str, str], list[float]] = {}
+    for res in results:
+        for region in ("CR", "SR"):
+            pooled.setdefault((res["method"], region), []).extend(res[region]["aucs"])
+    rows = []
+    for (method, region), aucs in sorted(pooled.items()):
+        median, p16, p84 = percentile_band(np.array(aucs))
+        rows.append(
+            {
+                "method": method,
+                "region": region,
+                "median": median,
+                "p16": p16,
+                "p84": p84,
+                "n": len(aucs),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,131 @@
+"""What every template step reads and writes: data and MC split into CR-train / CR-hold-out / SR.
+
+The splits are derived from the master seed and the sample's name, so every method of one data
+set trains and is checked on exactly the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hepflows.ad.inputs import InputScaler
+from hepflows.ad.regions import split_indices
+from hepflows.core.io import DataError, EventTable, config_hash, read_table, write_table
+from hepflows.core.seeding import derive_rng, derive_seed
+
+
+@dataclass
+class Split:
+    train: EventTable
+    holdout: EventTable
+    sr: EventTable
+
+
+@dataclass
+class TemplateInputs:
+    data: Split
+    mc: Split
+    mc_all: EventTable
+    mc_sr_index: np.ndarray  # positions of MC SR events in the full MC file (for context weights)
+    mc_holdout_index: np.ndarray
+    scaler: InputScaler
+    master_seed: int
+    dataset: str
+    data_seed: int
+
+
+def load_inputs(
+    data_path: str | Path,
+    mc_path: str | Path,
+    scaler_path: str | Path,
+    params: Mapping[str, Any],
+    dataset: str,
+    data_seed: int,
+) -> TemplateInputs:
+    cfg, master = params["dataset"], params["seed"]
+    box, frac, cap = cfg["sr"], params["holdout_fraction"], cfg.get("max_cr_train")
+    data = read_table(data_path)
+    mc = read_table(mc_path)
+    d_idx = split_indices(
+        data,
+        box,
+        holdout_fraction=frac,
+        split_rng=derive_rng(master, dataset, "holdout", data_seed),
+        max_train=cap,
+        subsample_rng=derive_rng(master, dataset, "cr_subsample", data_seed),
+    )
+    m_idx = split_indices(
+        mc,
+        box,
+        holdout_fraction=frac,
+        split_rng=derive_rng(master, dataset, "mc_holdout"),
+        max_train=cap,
+        subsample_rng=derive_rng(master, dataset, "mc_cr_subsample"),
+    )
+    return TemplateInputs(
+        data=Split(*(data.select(i) for i in d_idx)),
+        mc=Split(*(mc.select(i) for i in m_idx)),
+        mc_all=mc,
+        mc_sr_index=m_idx[2],
+        mc_holdout_index=m_idx[1],
+        scaler=InputScaler.load(scaler_path),
+        master_seed=master,
+        dataset=dataset,
+        data_seed=data_seed,
+    )
+
+
+def read_context_weights(path: str | Path, n_mc: int) -> np.ndarray:
+    """Per-MC-event context weights; their count must match the MC file."""
+    table = read_table(path, columns=["weight"])
+    if len(table) != n_mc:
+        raise DataError(
+            f"{path}: column 'weight' has {len(table)} entries, expected {n_mc} (one per MC event)"
+        )
+    return table.col("weight")
+
+
+def template_table(
+    inputs: TemplateInputs, context: np.ndarray, features: np.ndarray, weights=None
+) -> EventTable:
+    """A template in the dataset's column order (raw units), optionally weighted."""
+    s = inputs.scaler
+    return EventTable(
+        np.hstack([context, features]), [*s.context_columns, *s.feature_columns], weights=weights
+    )
+
+
+def add_template_arguments(p, *, context_weights: bool) -> None:
+    """The arguments every template step shares."""
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--data-seed", type=int, required=True)
+    p.add_argument("--data", required=True, help="injected data set (HDF5)")
+    p.add_argument("--mc", required=True, help="MC background (HDF5)")
+    p.add_argument("--scaler", required=True, help="input preprocessing (JSON)")
+    if context_weights:
+        p.add_argument(
+            "--context-weights", required=True, help="per-MC-event context weights (HDF5)"
+        )
+
+
+def stream_seed(inputs: TemplateInputs, *names: object) -> int:
+    return derive_seed(inputs.master_seed, inputs.dataset, inputs.data_seed, *names)
+
+
+def write_template(
+    path: str | Path, table: EventTable, inputs: TemplateInputs, params: Mapping[str, Any]
+) -> None:
+    write_table(path, table, seed=inputs.data_seed, config_hash=config_hash(dict(params)))
+
+
+def checkpoint_path(out: str | Path, name: str, params: Mapping[str, Any]) -> Path:
+    """A resume file beside the output, keyed by the hyperparameters (a changed config starts
+    afresh)."""
+    directory = Path(out).parent / "checkpoints"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{name}-{config_hash(dict(params))}.ckpt"

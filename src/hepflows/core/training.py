@@ -1,0 +1,306 @@
+"""The single training loop shared by every torch model (flows, classifiers, MDN, PFN).
+
+Keeping one loop means seeding, LR scheduling, early stopping and resumable
+checkpoints behave identically everywhere and are tested once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from hepflows.core.io import atomic_output
+from hepflows.core.runtime import resolve_device
+
+LossFn = Callable[[nn.Module, tuple[torch.Tensor, ...]], torch.Tensor]
+"""Returns the scalar mean loss of one batch; the batch is a tuple like (x, y, w) or (x, c)."""
+
+SCHEDULERS = ("none", "cosine", "step", "plateau")
+_FLOAT_FIELDS = ("lr", "weight_decay", "min_delta", "gamma")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; one block of the workflow config maps onto it.
+
+    ``scheduler``: "none", "cosine" (over ``epochs``), "step" (``step_size``, ``gamma``) or
+    "plateau" (factor ``gamma`` after half of ``patience`` epochs without improvement).
+    Every scheduler steps once per epoch.
+    """
+
+    epochs: int = 50
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int | None = 10
+    min_delta: float = 0.0
+    scheduler: str = "none"
+    step_size: int = 10
+    gamma: float = 0.5
+    device: str = "auto"
+    seed: int = 0
+    grad_clip: float | None = None
+
+    def __post_init__(self) -> None:
+        # YAML reads "1e-3" as a string, so coerce instead of failing deep inside Adam.
+        for name in _FLOAT_FIELDS:
+            setattr(self, name, float(getattr(self, name)))
+        if self.grad_clip is not None:
+            self.grad_clip = float(self.grad_clip)
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {self.scheduler!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.step_size < 1:
+            raise ValueError("epochs, batch_size and step_size must be >= 1")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError("patience must be >= 1 or None")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Build from a config mapping; unknown keys are typos, so they are errors."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training option(s): {', '.join(unknown)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What the loop did; history rows are {"epoch", "train_loss", "val_loss", "lr", "seconds"}."""
+
+    history: list[dict[str, Any]]
+    best_epoch: int
+    best_val_loss: float
+    resumed_from: int | None
+
+
+def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.weight_decay > 0:
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr)
+
+
+def _make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> Any | None:
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    if cfg.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
+    if cfg.scheduler == "plateau":
+        # Half the early-stopping patience, so the LR gets a chance to drop before we give up.
+        wait = max(1, (cfg.patience or 10) // 2)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=wait)
+    return None
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
+def _mean_loss(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: tuple[torch.Tensor, ...],
+    batch_size: int,
+) -> float:
+    """Batch-size-weighted mean of per-batch losses, in eval mode without autograd."""
+    model.eval()
+    n = data[0].shape[0]
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            batch = tuple(t[start : start + batch_size] for t in data)
+            total += float(loss_fn(model, batch)) * batch[0].shape[0]
+    return total / n
+
+
+def _train_epoch(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: tuple[torch.Tensor, ...],
+    opt: torch.optim.Optimizer,
+    params: list[nn.Parameter],
+    cfg: TrainConfig,
+    gen: torch.Generator,
+) -> float:
+    model.train()
+    n = data[0].shape[0]
+    perm = torch.randperm(n, generator=gen).to(data[0].device)
+    total = torch.zeros((), device=data[0].device)
+    for start in range(0, n, cfg.batch_size):
+        idx = perm[start : start + cfg.batch_size]
+        batch = tuple(t[idx] for t in data)
+        loss = loss_fn(model, batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip is not None:
+            nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        # Accumulate on device: a .item() per batch would force a GPU sync each step.
+        total += loss.detach() * idx.shape[0]
+    return float(total) / n
+
+
+def _check_data(data: tuple[torch.Tensor, ...], what: str) -> None:
+    if not data:
+        raise ValueError(f"{what} data is an empty tuple")
+    n = data[0].shape[0]
+    if n == 0:
+        raise ValueError(f"{what} data has no rows")
+    if any(t.shape[0] != n for t in data):
+        raise ValueError(f"{what} tensors disagree on the number of rows")
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: LossFn,
+    train: tuple[torch.Tensor, ...],
+    val: tuple[torch.Tensor, ...] | None,
+    cfg: TrainConfig,
+    *,
+    checkpoint: str | Path | None = None,
+    log: logging.Logger | None = None,
+    params: Iterable[nn.Parameter] | None = None,
+    on_epoch_end: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place, returning it on CPU in eval mode with the best epoch's weights.
+
+    The best epoch is judged on ``val`` (or on the training loss if ``val`` is None).
+    If ``checkpoint`` exists, training resumes from it and reproduces the uninterrupted
+    run exactly on CPU; the file is rewritten atomically after every epoch and left in
+    place for the caller to delete once the final model is saved. ``on_epoch_end(epoch)``
+    runs after each checkpoint write (raising from it simulates an interruption).
+    """
+    log = log or logging.getLogger("hepflows")
+    _check_data(train, "training")
+    if val is not None:
+        _check_data(val, "validation")
+    device = resolve_device(cfg.device)
+    model.to(device)
+    train = tuple(t.to(device) for t in train)
+    val = tuple(t.to(device) for t in val) if val is not None else None
+    params = [p for p in (model.parameters() if params is None else params) if p.requires_grad]
+    if not params:
+        raise ValueError("no trainable parameters")
+
+    opt = _make_optimizer(params, cfg)
+    sched = _make_scheduler(opt, cfg)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    ckpt_path = Path(checkpoint) if checkpoint is not None else None
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+
+    # Dropout draws from torch's global RNG; fork it so the run is a function of cfg.seed
+    # (and the checkpoint) alone, without disturbing the caller's RNG stream.
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(cfg.seed)
+        history: list[dict[str, Any]] = []
+        best_loss, best_epoch, bad_epochs, start_epoch = math.inf, 0, 0, 0
+        best_state = _cpu_state(model)
+        resumed_from = None
+        if ckpt_path is not None and ckpt_path.exists():
+            state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            if state["config"] != cfg.to_dict():
+                log.warning("checkpoint %s was written with a different config", ckpt_path)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if sched is not None and state["scheduler"] is not None:
+                sched.load_state_dict(state["scheduler"])
+            gen.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            if cuda_devices and state["cuda_rng"] is not None:
+                torch.cuda.set_rng_state(state["cuda_rng"], device)
+            history = state["history"]
+            best_state, best_loss = state["best_model"], state["best_loss"]
+            best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
+            start_epoch = resumed_from = state["epoch"]
+            log.info("resuming from epoch %d (%s)", start_epoch, ckpt_path)
+
+        for epoch in range(start_epoch + 1, cfg.epochs + 1):
+            if cfg.patience is not None and bad_epochs >= cfg.patience:
+                break
+            t0 = time.perf_counter()
+            lr = opt.param_groups[0]["lr"]
+            train_loss = _train_epoch(model, loss_fn, train, opt, params, cfg, gen)
+            val_loss = _mean_loss(model, loss_fn, val, cfg.batch_size) if val is not None else None
+            monitor = train_loss if val_loss is None else val_loss
+            if not math.isfinite(monitor):
+                raise FloatingPointError(
+                    f"non-finite loss at epoch {epoch}: train={train_loss} val={val_loss}"
+                )
+            if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                sched.step(monitor)
+            elif sched is not None:
+                sched.step()
+            improved = monitor < best_loss - cfg.min_delta
+            if improved:
+                best_loss, best_epoch, bad_epochs = monitor, epoch, 0
+                best_state = _cpu_state(model)
+            else:
+                bad_epochs += 1
+            seconds = time.perf_counter() - t0
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    "lr": lr,
+                    "seconds": seconds,
+                }
+            )
+            if ckpt_path is not None:
+                _save_checkpoint(
+                    ckpt_path,
+                    {
+                        "epoch": epoch,
+                        "config": cfg.to_dict(),
+                        "model": _cpu_state(model),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched is not None else None,
+                        "generator": gen.get_state(),
+                        "torch_rng": torch.get_rng_state(),
+                        "cuda_rng": torch.cuda.get_rng_state(device) if cuda_devices else None,
+                        "best_model": best_state,
+                        "best_loss": best_loss,
+                        "best_epoch": best_epoch,
+                        "bad_epochs": bad_epochs,
+                        "history": history,
+                    },
+                )
+            val_txt = f" val_loss={val_loss:.4f}" if val_loss is not None else ""
+            log.info(
+                "epoch %d/%d train_loss=%.4f%s lr=%.1e time=%.1fs%s",
+                epoch,
+                cfg.epochs,
+                train_loss,
+                val_txt,
+                lr,
+                seconds,
+                " [best]" if improved else "",
+            )
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
+
+    if cfg.patience is not None and bad_epochs >= cfg.patience:
+        log.info("early stopping: no improvement for %d epochs", bad_epochs)
+    model.load_state_dict(best_state)
+    model.to("cpu").eval()
+    return TrainResult(
+        history=history, best_epoch=best_epoch, best_val_loss=best_loss, resumed_from=resumed_from
+    )
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:
+        torch.save(state, tmp)

@@ -1,0 +1,30 @@
+# Shared by every analysis: config validation, how a step is called, path helpers.
+import json
+import shlex
+import sys
+
+from snakemake.utils import validate
+
+# Invalid config stops here, before any job runs; defaults from the schema are filled in.
+validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_default=True)
+
+RESULTS = config["results"]
+
+# Every step runs with the interpreter that runs Snakemake (the project's environment), and
+# with BLAS/OpenMP pinned to the rule's threads before numpy is imported; the step module
+# pins torch and threadpoolctl to the same number (hepflows.core.cli).
+PYTHON = (
+    "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
+    f"{shlex.quote(sys.executable)} -m"
+)
+STEP_ARGS = "--params {params.cfg:q} --threads {threads} --log {log:q}"
+
+
+def as_json(obj):
+    """Hyperparameters as canonical JSON: Snakemake reruns a job when its params change."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def fmt_number(x):
+    """Injections (S/B) as they appear in paths: 0, 0.005, 1e-05."""
+    return f"{float(x):g}"
