@@ -23,13 +23,14 @@ from hepflows.core.io import EventTable, config_hash, write_table
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
+    ckpt = checkpoint_path(args.out, "context_weights", params)
     clf = fit_density_ratio(
         sc.ctx(inp.data.train),
         sc.ctx(inp.mc.train),
         params["method"]["classifier"],
         seed=stream_seed(inp, "context_weights"),
         device=params["device"],
-        checkpoint=checkpoint_path(args.out, "context_weights", params),
+        checkpoint=ckpt,
         log=log,
     )
     w = ratio_weights(clf, sc.ctx(inp.mc_all))
@@ -39,6 +40,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     )
     table = EventTable(w[:, None].astype(np.float64), ["weight"])
     write_table(args.out, table, seed=args.data_seed, config_hash=config_hash(params))
+    ckpt.unlink(missing_ok=True)
 
 
 def parser() -> StepParser:

@@ -21,13 +21,14 @@ from hepflows.core.cli import StepParser, run_step
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
+    ckpt = checkpoint_path(args.out, "reweight", params)
     clf = fit_density_ratio(
         sc.both(inp.data.train),
         sc.both(inp.mc.train),
         params["method"]["classifier"],
         seed=stream_seed(inp, "reweight"),
         device=params["device"],
-        checkpoint=checkpoint_path(args.out, "reweight", params),
+        checkpoint=ckpt,
         log=log,
     )
     w_sr = ratio_weights(clf, sc.both(inp.mc.sr))
@@ -37,6 +38,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     )
     write_template(args.out, inp.mc.sr.with_weights(w_sr), inp, params)
     write_template(args.out_cr, inp.mc.holdout.with_weights(w_cr), inp, params)
+    ckpt.unlink(missing_ok=True)
 
 
 def parser() -> StepParser:

@@ -1,0 +1,340 @@
+"""The workflow as a user drives it: config validation, DAG sizes, a tiny all_AD run, reruns,
+rebuilding one plot, and clear failures on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hepflows.core.io import read_json, read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+ENV = {**os.environ, "CONDOR_CONFIG": "/dev/null"}
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(*args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--directory", str(ROOT), "--snakefile", str(ROOT / "Snakefile"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def overlay(tmp: Path, name: str, settings: dict) -> str:
+    path = tmp / name
+    path.write_text(yaml.safe_dump(settings))
+    return str(path)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    counts: dict[str, int] = {}
+    table = output.split("Job stats:", 1)[-1]
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def dry_run(*args: str) -> dict[str, int]:
+    # Targets first: multi-value flags (--configfile, --config, --quiet) swallow what follows.
+    proc = snakemake("-n", *args, "--quiet", "rules")
+    return job_counts(proc.stdout + proc.stderr)
+
+
+def tiny_args(results: Path, *extra_configs: str) -> list[str]:
+    return [
+        "--configfile",
+        str(ROOT / "config/test.yaml"),
+        *extra_configs,
+        "--config",
+        f"results={results}",
+    ]
+
+
+# ------------------------------------------------------------------ config validation
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"ad": {"discrim": {"ensembel": 3}}}, "ensembel"),
+        ({"ad": {"seeds": "one"}}, "seeds"),
+        ({"ad": {"generate": {"train": {"epochs": "many"}}}}, "epochs"),
+        ({"ad": {"injections": [0.01, 0.02]}}, "injections"),
+        ({"ad": {"datasets": {"nonres": {"sr": {"ht": [800.0]}}}}}, "['ht']"),
+    ],
+)
+def test_invalid_config_stops_before_any_job(tmp_path, settings, expected):
+    results = tmp_path / "results"
+    proc = snakemake(
+        "-n", "all_AD", *tiny_args(results, overlay(tmp_path, "bad.yaml", settings)), check=False
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Error validating config" in output and expected in output
+    assert "Building DAG" not in output
+    assert not results.exists()
+
+
+def test_missing_required_value_is_named():
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    del config["ad"]["discrim"]["classifier"]
+    with pytest.raises(Exception, match="'classifier' is a required property"):
+        validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"), set_default=True)
+
+
+def test_schema_fills_defaults():
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config/test.yaml").read_text())
+    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"), set_default=True)
+    assert config["ad"]["evaluate"]["max_rel_unc"] == 0.4
+    assert config["ad"]["discrim"]["weight_sigma_cut"] == 3
+    assert config["ad"]["generate"]["train"]["patience"] == 10
+
+
+# ------------------------------------------------------------------ DAG shapes
+def test_paper_scale_dag_stays_in_the_low_thousands():
+    counts = dry_run("all_AD", "--configfile", str(ROOT / "config/paper.yaml"))
+    total = counts.pop("total")
+    assert 1000 < total < 3000
+    # 3 signals x 7 injections x 10 seeds data sets; one ensemble job per (point, method).
+    assert counts["ad_make_data"] == 210
+    assert counts["ad_discriminate"] == 210 * 4
+    assert counts["ad_supervised"] == 30
+    assert counts["ad_generate"] == counts["ad_morph"] == counts["ad_reweight"] == 210
+
+
+def test_signal_injection_dag_of_the_default_config():
+    counts = dry_run("all_AD")
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]
+    points = sum(
+        len(d["signals"]) * len(config["injections"]) * len(config["seeds"])
+        for d in config["datasets"].values()
+        if d.get("enabled", True)
+    )
+    assert counts["ad_make_data"] == points
+    assert counts["ad_generate"] == points
+
+
+# ------------------------------------------------------------------ a tiny all_AD run
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("tiny") / "results"
+    snakemake(
+        "--profile", str(ROOT / "profiles/local"), "--cores", "2", "all_AD", *tiny_args(results)
+    )
+    return results
+
+
+def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
+    base = tiny_run / "ad/nonres/zp3000"
+    table = pd.read_csv(base / "summary/max_sic.csv")
+    weak = table[table["method"] != "supervised"]
+    assert set(weak["method"]) == {"ideal", "reweight", "generate", "morph"}
+    assert sorted(set(weak["injection"])) == [0.0, 0.05]
+    assert (table["n_seeds"] == 2).all()
+    assert np.isfinite(table["max_sic_median"]).all()
+    assert (table["max_sic_median"] >= 0).all()
+    supervised = table[table["method"] == "supervised"]
+    assert len(supervised) == 1 and supervised["auc_median"].iloc[0] > 0.9
+
+    closure = pd.read_csv(base / "summary/closure.csv")
+    assert set(closure["region"]) == {"CR", "SR"}
+    assert closure["median"].between(0.3, 0.9).all()
+
+    for name in ["max_sic_vs_sb", "closure_summary", "sic_vs_efficiency_s0.05", "weights_s0"]:
+        assert (base / f"plots/{name}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (base / f"plots/{name}.png").stat().st_size > 1000
+
+    scores = read_table(base / "seed1/s0.05/generate/scores.h5", require_labels=True)
+    test = read_table(base / "test.h5", require_labels=True)
+    assert len(scores) == len(test) == 5000
+    assert scores.attrs["hepflows_version"]
+    evaluation = read_json(base / "evaluation/ideal_s0.05.json")
+    assert len(evaluation["sic_curve"]["median"]) == len(evaluation["sic_curve"]["tpr"])
+    # No checkpoints are left behind by finished jobs.
+    assert not list(tiny_run.rglob("*.ckpt"))
+
+
+def test_finished_run_has_nothing_left_to_do(tiny_run):
+    proc = snakemake("-n", "all_AD", *tiny_args(tiny_run))
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_one_hyperparameter_reruns_exactly_its_jobs(tiny_run, tmp_path):
+    changed = overlay(tmp_path, "epochs.yaml", {"ad": {"generate": {"train": {"epochs": 3}}}})
+    counts = dry_run("all_AD", *tiny_args(tiny_run, changed))
+    # 2 seeds x 2 injections generate templates, their discrimination and closure (s = 0),
+    # then the evaluation of generate at both injections and the summary downstream.
+    assert counts["ad_generate"] == 4
+    assert counts["ad_discriminate"] == 4
+    assert counts["ad_closure"] == 2
+    assert counts["ad_evaluate"] == 2
+    for untouched in [
+        "ad_reweight",
+        "ad_morph",
+        "ad_context_weights",
+        "ad_make_data",
+        "ad_supervised",
+    ]:
+        assert untouched not in counts
+
+    ensemble = overlay(tmp_path, "ensemble.yaml", {"ad": {"discrim": {"ensemble": 3}}})
+    counts = dry_run("all_AD", *tiny_args(tiny_run, ensemble))
+    assert counts["ad_discriminate"] == 16 and counts["ad_supervised"] == 2
+    assert "ad_generate" not in counts and "ad_closure" not in counts
+
+
+def test_one_plot_rebuilds_alone(tiny_run):
+    target = tiny_run / "ad/nonres/zp3000/plots/max_sic_vs_sb.pdf"
+    target.unlink()
+    counts = dry_run(str(target), *tiny_args(tiny_run))
+    assert counts == {"ad_plot_max_sic": 1, "total": 1}
+    snakemake("--cores", "1", str(target), *tiny_args(tiny_run))
+    assert target.read_bytes()[:4] == b"%PDF"
+
+
+# ------------------------------------------------------------------ bad input
+def run_reweight(tiny_run: Path, data: Path, out_dir: Path) -> subprocess.CompletedProcess:
+    static = tiny_run / "ad/nonres/static"
+    params = json.dumps(
+        {
+            "seed": 7,
+            "device": "cpu",
+            "holdout_fraction": 0.2,
+            "dataset": {"sr": {"ht": [800, None], "met": [75, None]}, "max_cr_train": 5000},
+            "method": {"classifier": {"kind": "hgb", "max_iter": 5}},
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "hepflows.ad.reweight",
+        "--dataset",
+        "nonres",
+        "--data-seed",
+        "1",
+        "--data",
+        str(data),
+        "--mc",
+        str(static / "mc.h5"),
+        "--scaler",
+        str(static / "scaler.json"),
+        "--out",
+        str(out_dir / "template.h5"),
+        "--out-cr",
+        str(out_dir / "template_cr.h5"),
+        "--params",
+        params,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def test_truncated_input_gives_one_clear_line_and_no_output(tiny_run, tmp_path):
+    good = tiny_run / "ad/nonres/zp3000/seed1/s0/data.h5"
+    broken = tmp_path / "data.h5"
+    broken.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    proc = run_reweight(tiny_run, broken, tmp_path / "out")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and str(broken) in errors[0] and "HDF5" in errors[0]
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_nan_in_data_is_named_and_leaves_no_output(tiny_run, tmp_path):
+    good = tiny_run / "ad/nonres/zp3000/seed1/s0/data.h5"
+    bad = tmp_path / "data_nan.h5"
+    bad.write_bytes(good.read_bytes())
+    with h5py.File(bad, "r+") as f:
+        data = f["data"][...]
+        columns = [c if isinstance(c, str) else c.decode() for c in f["data"].attrs["columns"]]
+        data[5, columns.index("met")] = np.nan
+        f["data"][...] = data
+    proc = run_reweight(tiny_run, bad, tmp_path / "out")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and str(bad) in errors[0] and "'met'" in errors[0]
+    assert not list((tmp_path / "out").glob("*.h5")) if (tmp_path / "out").exists() else True
+
+
+# ------------------------------------------------------------------ kill and resume
+def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
+    slow = overlay(
+        tmp_path,
+        "slow.yaml",
+        {"ad": {"generate": {"train": {"epochs": 400, "batch_size": 64, "patience": None}}}},
+    )
+    target = tiny_run / "ad/nonres/zp3000/seed2/s0/generate/template.h5"
+    log = tiny_run / "logs/ad/nonres/zp3000/seed2/s0/generate.log"
+    args = [
+        *SNAKEMAKE,
+        "--directory",
+        str(ROOT),
+        "--cores",
+        "1",
+        str(target),
+        *tiny_args(tiny_run, slow),
+    ]
+    # --nolock: a SIGKILLed Snakemake leaves its lock behind, as it would after a power cut.
+    args += ["--forcerun", "ad_generate", "--allowed-rules", "ad_generate", "--nolock"]
+    proc = subprocess.Popen(
+        args, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            text = log.read_text() if log.exists() else ""
+            if re.search(r"epoch [3-9]/400", text):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("training never reached epoch 3")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not target.exists()
+    checkpoints = list(target.parent.glob("checkpoints/generate-*.ckpt"))
+    assert len(checkpoints) == 1
+
+    # Shorten the rest of the run: resuming needs the same hyperparameters, so only the
+    # remaining epochs are trained; stop the job again as soon as it has resumed.
+    proc = subprocess.Popen(
+        [*args, "--rerun-incomplete"],
+        env=ENV,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            # Snakemake deletes the old log when the job starts again.
+            if log.exists() and "resuming from epoch" in log.read_text():
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the rerun did not resume from the checkpoint")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    resumed = int(re.search(r"resuming from epoch (\d+)", log.read_text()).group(1))
+    assert resumed >= 3
