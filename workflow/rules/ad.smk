@@ -7,13 +7,11 @@
 #   {signal}/seed{seed}/s{inj}/{method}/       template, scores, closure
 #   {signal}/seed{seed}/supervised/scores.h5   fully supervised upper bound
 #   {signal}/evaluation, summary, plots        scan results over seeds
-AD = config["ad"]
-AD_DIR = f"{RESULTS}/ad"
-AD_LOGS = f"{RESULTS}/logs/ad"
-AD_BENCH = f"{RESULTS}/benchmarks/ad"
-AD_TEMPLATE_METHODS = ["reweight", "generate", "morph"]
-AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
-AD_RES = AD["resources"]
+include: "ad_common.smk"
+
+
+AD_ENV = "../../envs/hepflows.yaml"
+
 
 wildcard_constraints:
     dataset="|".join(AD["datasets"]),
@@ -24,64 +22,6 @@ wildcard_constraints:
     tmethod="|".join(AD_TEMPLATE_METHODS),
     region="CR|SR",
     ext="pdf|png",
-
-
-def ad_enabled():
-    return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
-
-
-def ad_methods(kind="all"):
-    methods = AD["methods"]
-    if kind == "weak":
-        return [m for m in methods if m in AD_WEAK_METHODS]
-    if kind == "template":
-        return [m for m in methods if m in AD_TEMPLATE_METHODS]
-    return list(methods)
-
-
-def ad_injections():
-    return [fmt_number(x) for x in AD["injections"]]
-
-
-def ad_dataset_params(dataset, keys):
-    """Only the dataset settings a step uses, so other settings do not rerun it."""
-    cfg = AD["datasets"][dataset]
-    return {k: cfg.get(k) for k in keys}
-
-
-def ad_params(keys, **sections):
-    """A params function: the step's settings as JSON, built once per dataset (DAG speed)."""
-    cache = {}
-
-    def params(w):
-        if w.dataset not in cache:
-            cache[w.dataset] = as_json(
-                {
-                    "seed": config["seed"],
-                    "device": config["device"],
-                    "holdout_fraction": AD["holdout_fraction"],
-                    "dataset": ad_dataset_params(w.dataset, keys),
-                    **sections,
-                }
-            )
-        return cache[w.dataset]
-
-    return params
-
-
-def ad_point(w):
-    """Directory of one (dataset, signal, data seed, injection)."""
-    return f"{AD_DIR}/{w.dataset}/{w.signal}/seed{w.seed}/s{w.inj}"
-
-
-def ad_static(dataset, name):
-    return f"{AD_DIR}/{dataset}/static/{name}"
-
-
-def ad_template(w, name="template.h5"):
-    if w.method == "ideal":
-        return ad_static(w.dataset, f"ideal/{name}")
-    return f"{ad_point(w)}/{w.method}/{name}"
 
 
 # ---------------------------------------------------------------- 1. samples
@@ -96,6 +36,8 @@ rule ad_make_static:
         cfg=ad_params(["sr", "mc_variant", "n_mc", "n_ideal"],
             preprocessing=AD["preprocessing"],
         ),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/make_static.log",
     benchmark:
@@ -105,9 +47,11 @@ rule ad_make_static:
         mem_mb=AD_RES["generate_data"]["mem_mb"],
         runtime=AD_RES["generate_data"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.make_static --dataset {wildcards.dataset}"
-        " --out-mc {output.mc} --out-ideal {output.ideal} --out-ideal-cr {output.ideal_cr}"
-        " --out-reference {output.reference} --out-scaler {output.scaler} " + STEP_ARGS
+        step(
+            "hepflows.ad.make_static --dataset {wildcards.dataset}"
+            " --out-mc {output.mc} --out-ideal {output.ideal} --out-ideal-cr {output.ideal_cr}"
+            " --out-reference {output.reference} --out-scaler {output.scaler}",
+        )
 
 
 rule ad_make_testset:
@@ -115,6 +59,8 @@ rule ad_make_testset:
         f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
     params:
         cfg=ad_params(["sr", "n_test_signal", "n_test_background"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_testset.log",
     threads: AD_RES["generate_data"]["threads"]
@@ -122,8 +68,10 @@ rule ad_make_testset:
         mem_mb=AD_RES["generate_data"]["mem_mb"],
         runtime=AD_RES["generate_data"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.make_testset --dataset {wildcards.dataset} --signal {wildcards.signal}"
-        " --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.make_testset --dataset {wildcards.dataset} --signal {wildcards.signal}"
+            " --out {output}",
+        )
 
 
 rule ad_make_signal_pool:
@@ -131,6 +79,8 @@ rule ad_make_signal_pool:
         f"{AD_DIR}/{{dataset}}/static/signal_{{signal}}.h5",
     params:
         cfg=ad_params(["sr", "n_signal"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_signal_pool.log",
     threads: AD_RES["generate_data"]["threads"]
@@ -138,8 +88,10 @@ rule ad_make_signal_pool:
         mem_mb=AD_RES["generate_data"]["mem_mb"],
         runtime=AD_RES["generate_data"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.make_testset --pool --dataset {wildcards.dataset}"
-        " --signal {wildcards.signal} --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.make_testset --pool --dataset {wildcards.dataset}"
+            " --signal {wildcards.signal} --out {output}",
+        )
 
 
 rule ad_make_data:
@@ -147,6 +99,8 @@ rule ad_make_data:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/data.h5",
     params:
         cfg=ad_params(["sr", "n_data"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/make_data.log",
     threads: AD_RES["generate_data"]["threads"]
@@ -154,20 +108,13 @@ rule ad_make_data:
         mem_mb=AD_RES["generate_data"]["mem_mb"],
         runtime=AD_RES["generate_data"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.make_data --dataset {wildcards.dataset} --signal {wildcards.signal}"
-        " --data-seed {wildcards.seed} --injection {wildcards.inj} --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.make_data --dataset {wildcards.dataset} --signal {wildcards.signal}"
+            " --data-seed {wildcards.seed} --injection {wildcards.inj} --out {output}",
+        )
 
 
 # ---------------------------------------------------------------- 2. templates
-AD_TEMPLATE_KEYS = ["sr", "max_cr_train"]
-
-
-AD_POINT = f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}"
-AD_TEMPLATE_INPUTS = {
-    "data": f"{AD_POINT}/data.h5",
-    "mc": f"{AD_DIR}/{{dataset}}/static/mc.h5",
-    "scaler": f"{AD_DIR}/{{dataset}}/static/scaler.json",
-}
 
 
 rule ad_context_weights:
@@ -177,6 +124,8 @@ rule ad_context_weights:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights/weights.h5",
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["context_weights"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights.log",
     benchmark:
@@ -186,9 +135,11 @@ rule ad_context_weights:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.context_weights --dataset {wildcards.dataset}"
-        " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
-        " --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.context_weights --dataset {wildcards.dataset}"
+            " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
+            " --out {output}",
+        )
 
 
 rule ad_reweight:
@@ -199,6 +150,8 @@ rule ad_reweight:
         template_cr=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight/template_cr.h5",
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["reweight"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight.log",
     benchmark:
@@ -208,9 +161,11 @@ rule ad_reweight:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.reweight --dataset {wildcards.dataset}"
-        " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
-        " --out {output.template} --out-cr {output.template_cr} " + STEP_ARGS
+        step(
+            "hepflows.ad.reweight --dataset {wildcards.dataset}"
+            " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
+            " --out {output.template} --out-cr {output.template_cr}",
+        )
 
 
 rule ad_generate:
@@ -223,6 +178,8 @@ rule ad_generate:
         model=multiext(f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate/flow", ".pt", ".json"),
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["generate"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate.log",
     benchmark:
@@ -232,11 +189,12 @@ rule ad_generate:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.generate --dataset {wildcards.dataset}"
-        " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
-        " --context-weights {input.context_weights}"
-        " --out {output.template} --out-cr {output.template_cr} --out-model {output.model} "
-        + STEP_ARGS
+        step(
+            "hepflows.ad.generate --dataset {wildcards.dataset}"
+            " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
+            " --context-weights {input.context_weights}"
+            " --out {output.template} --out-cr {output.template_cr} --out-model {output.model}",
+        )
 
 
 rule ad_morph:
@@ -249,6 +207,8 @@ rule ad_morph:
         model=multiext(f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/flow", ".pt", ".json"),
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["morph"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph.log",
     benchmark:
@@ -258,11 +218,12 @@ rule ad_morph:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.morph --dataset {wildcards.dataset}"
-        " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
-        " --context-weights {input.context_weights}"
-        " --out {output.template} --out-cr {output.template_cr} --out-model {output.model} "
-        + STEP_ARGS
+        step(
+            "hepflows.ad.morph --dataset {wildcards.dataset}"
+            " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
+            " --context-weights {input.context_weights}"
+            " --out {output.template} --out-cr {output.template_cr} --out-model {output.model}",
+        )
 
 
 # ---------------------------------------------------------------- 3. closure
@@ -281,6 +242,8 @@ rule ad_closure:
         ),
     params:
         cfg=ad_params(["sr"], closure=AD["closure"]),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/closure.log",
     benchmark:
@@ -290,10 +253,12 @@ rule ad_closure:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.closure --dataset {wildcards.dataset} --method {wildcards.method}"
-        " --data-seed {wildcards.seed} --data {input.data} --template {input.template}"
-        " --template-cr {input.template_cr} --reference {input.reference} --scaler {input.scaler}"
-        " --out {output.json} --out-plots {output.plots} " + STEP_ARGS
+        step(
+            "hepflows.ad.closure --dataset {wildcards.dataset} --method {wildcards.method}"
+            " --data-seed {wildcards.seed} --data {input.data} --template {input.template}"
+            " --template-cr {input.template_cr} --reference {input.reference} --scaler {input.scaler}"
+            " --out {output.json} --out-plots {output.plots}",
+        )
 
 
 # ---------------------------------------------------------------- 4. SR discrimination
@@ -308,6 +273,8 @@ rule ad_discriminate:
     params:
         cfg=ad_params(["sr"], discrim=AD["discrim"]),
         tag=lambda w: f"{w.signal}/s{w.inj}/{w.method}",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.log",
     benchmark:
@@ -317,9 +284,11 @@ rule ad_discriminate:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
-        " --tag {params.tag} --positives {input.data} --template {input.template}"
-        " --test {input.test} --scaler {input.scaler} --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
+            " --tag {params.tag} --positives {input.data} --template {input.template}"
+            " --test {input.test} --scaler {input.scaler} --out {output}",
+        )
 
 
 rule ad_supervised:
@@ -333,6 +302,8 @@ rule ad_supervised:
     params:
         cfg=ad_params(["sr"], discrim=AD["discrim"]),
         tag=lambda w: f"{w.signal}/supervised",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/supervised.log",
     benchmark:
@@ -342,10 +313,12 @@ rule ad_supervised:
         mem_mb=AD_RES["train"]["mem_mb"],
         runtime=AD_RES["train"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.discriminate --supervised --dataset {wildcards.dataset}"
-        " --data-seed {wildcards.seed} --tag {params.tag} --positives {input.signal}"
-        " --template {input.template} --test {input.test} --scaler {input.scaler}"
-        " --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.discriminate --supervised --dataset {wildcards.dataset}"
+            " --data-seed {wildcards.seed} --tag {params.tag} --positives {input.signal}"
+            " --template {input.template} --test {input.test} --scaler {input.scaler}"
+            " --out {output}",
+        )
 
 
 # ---------------------------------------------------------------- 5. evaluation over seeds
@@ -363,6 +336,8 @@ rule ad_evaluate:
     params:
         cfg=as_json(AD["evaluate"]),
         seeds=" ".join(map(str, AD["seeds"])),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_{{method}}_s{{inj}}.log",
     group:
@@ -372,9 +347,10 @@ rule ad_evaluate:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.evaluate --method {wildcards.method} --injection {wildcards.inj}"
-        " --seeds {params.seeds} --scores {input.scores} --data {input.data} --out {output} "
-        + STEP_ARGS
+        step(
+            "hepflows.ad.evaluate --method {wildcards.method} --injection {wildcards.inj}"
+            " --seeds {params.seeds} --scores {input.scores} --data {input.data} --out {output}",
+        )
 
 
 rule ad_evaluate_supervised:
@@ -387,6 +363,8 @@ rule ad_evaluate_supervised:
     params:
         cfg=as_json(AD["evaluate"]),
         seeds=" ".join(map(str, AD["seeds"])),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_supervised.log",
     group:
@@ -396,32 +374,13 @@ rule ad_evaluate_supervised:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.evaluate --method supervised --seeds {params.seeds}"
-        " --scores {input.scores} --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.evaluate --method supervised --seeds {params.seeds}"
+            " --scores {input.scores} --out {output}",
+        )
 
 
 # ---------------------------------------------------------------- 6. aggregation and plots
-def ad_evaluations(w, injection=None):
-    injections = ad_injections() if injection is None else [injection]
-    files = [
-        f"{AD_DIR}/{w.dataset}/{w.signal}/evaluation/{m}_s{inj}.json"
-        for m in ad_methods("weak")
-        for inj in injections
-    ]
-    if "supervised" in ad_methods():
-        files.append(f"{AD_DIR}/{w.dataset}/{w.signal}/evaluation/supervised.json")
-    return files
-
-
-def ad_closures(w):
-    return [
-        f"{AD_DIR}/{w.dataset}/{w.signal}/seed{seed}/s{fmt_number(inj)}/{m}/closure/closure.json"
-        for m in ad_methods("weak")
-        for seed in AD["seeds"]
-        for inj in AD["closure_injections"]
-    ]
-
-
 rule ad_aggregate:
     input:
         evaluations=ad_evaluations,
@@ -431,6 +390,8 @@ rule ad_aggregate:
         closure=f"{AD_DIR}/{{dataset}}/{{signal}}/summary/closure.csv",
     params:
         cfg=as_json({}),
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/aggregate.log",
     group:
@@ -440,12 +401,10 @@ rule ad_aggregate:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.aggregate --evaluations {input.evaluations}"
-        " --closures {input.closures} --out-sic {output.sic} --out-closure {output.closure} "
-        + STEP_ARGS
-
-
-AD_PLOT = f"{AD_DIR}/{{dataset}}/{{signal}}/plots"
+        step(
+            "hepflows.ad.aggregate --evaluations {input.evaluations}"
+            " --closures {input.closures} --out-sic {output.sic} --out-closure {output.closure}",
+        )
 
 
 rule ad_plot_max_sic:
@@ -456,6 +415,8 @@ rule ad_plot_max_sic:
     params:
         cfg=as_json({}),
         title=lambda w: f"{w.dataset}, {w.signal}",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_max_sic.log",
     group:
@@ -465,8 +426,10 @@ rule ad_plot_max_sic:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.plots --figure max_sic --inputs {input} --title {params.title:q}"
-        " --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.plots --figure max_sic --inputs {input} --title {params.title:q}"
+            " --out {output}",
+        )
 
 
 rule ad_plot_sic_curves:
@@ -477,6 +440,8 @@ rule ad_plot_sic_curves:
     params:
         cfg=as_json({}),
         title=lambda w: f"{w.dataset}, {w.signal}, S/B = {float(w.inj):.2%}",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_sic_curves_s{{inj}}.log",
     group:
@@ -486,8 +451,10 @@ rule ad_plot_sic_curves:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.plots --figure sic_curves --inputs {input} --title {params.title:q}"
-        " --out {output} " + STEP_ARGS
+        step(
+            "hepflows.ad.plots --figure sic_curves --inputs {input} --title {params.title:q}"
+            " --out {output}",
+        )
 
 
 rule ad_plot_closure:
@@ -498,6 +465,8 @@ rule ad_plot_closure:
     params:
         cfg=as_json({}),
         title=lambda w: f"{w.dataset}, {w.signal}",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_closure.log",
     group:
@@ -507,20 +476,10 @@ rule ad_plot_closure:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.plots --figure closure --inputs {input} --title {params.title:q}"
-        " --out {output} " + STEP_ARGS
-
-
-AD_WEIGHTED = {"reweight": "SALAD weights", "morph": "context weights (FETA)"}
-
-
-def ad_weight_inputs(w):
-    return [
-        f"{AD_DIR}/{w.dataset}/{w.signal}/seed{seed}/s{w.inj}/{m}/template.h5"
-        for m in ad_methods("template")
-        if m in AD_WEIGHTED
-        for seed in AD["seeds"]
-    ]
+        step(
+            "hepflows.ad.plots --figure closure --inputs {input} --title {params.title:q}"
+            " --out {output}",
+        )
 
 
 rule ad_plot_weights:
@@ -537,6 +496,8 @@ rule ad_plot_weights:
             for _ in AD["seeds"]
         ),
         title=lambda w: f"{w.dataset}, {w.signal}, S/B = {float(w.inj):.2%}, SR templates",
+    conda:
+        AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_weights_s{{inj}}.log",
     group:
@@ -546,22 +507,10 @@ rule ad_plot_weights:
         mem_mb=AD_RES["light"]["mem_mb"],
         runtime=AD_RES["light"]["runtime"],
     shell:
-        PYTHON + " hepflows.ad.plots --figure weights --inputs {input} --labels {params.labels}"
-        " --title {params.title:q} --out {output} " + STEP_ARGS
-
-
-def ad_targets():
-    targets = []
-    for dataset in ad_enabled():
-        for signal in AD["datasets"][dataset]["signals"]:
-            base = f"{AD_DIR}/{dataset}/{signal}"
-            targets += [f"{base}/summary/max_sic.csv", f"{base}/summary/closure.csv"]
-            plots = ["max_sic_vs_sb", "closure_summary"]
-            plots += [f"sic_vs_efficiency_s{inj}" for inj in ad_injections()]
-            if any(m in AD_WEIGHTED for m in ad_methods("template")):
-                plots += [f"weights_s{inj}" for inj in ad_injections()]
-            targets += [f"{base}/plots/{p}.{ext}" for p in plots for ext in ("pdf", "png")]
-    return targets
+        step(
+            "hepflows.ad.plots --figure weights --inputs {input} --labels {params.labels}"
+            " --title {params.title:q} --out {output}",
+        )
 
 
 rule all_AD:

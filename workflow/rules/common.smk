@@ -20,6 +20,11 @@ PYTHON = (
 STEP_ARGS = "--params {params.cfg:q} --threads {threads} --log {log:q}"
 
 
+def step(command):
+    """The shell command of a step: ``module --its-args``, plus the arguments every step takes."""
+    return f"{PYTHON} {command.strip()} {STEP_ARGS}"
+
+
 def as_json(obj):
     """Hyperparameters as canonical JSON: Snakemake reruns a job when its params change."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,129 @@
+# ad: settings, paths and input functions the rules use (functions live here, rules in ad.smk).
+AD = config["ad"]
+AD_DIR = f"{RESULTS}/ad"
+AD_LOGS = f"{RESULTS}/logs/ad"
+AD_BENCH = f"{RESULTS}/benchmarks/ad"
+AD_TEMPLATE_METHODS = ["reweight", "generate", "morph"]
+AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
+AD_RES = AD["resources"]
+
+
+
+
+def ad_enabled():
+    return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
+
+
+def ad_methods(kind="all"):
+    methods = AD["methods"]
+    if kind == "weak":
+        return [m for m in methods if m in AD_WEAK_METHODS]
+    if kind == "template":
+        return [m for m in methods if m in AD_TEMPLATE_METHODS]
+    return list(methods)
+
+
+def ad_injections():
+    return [fmt_number(x) for x in AD["injections"]]
+
+
+def ad_dataset_params(dataset, keys):
+    """Only the dataset settings a step uses, so other settings do not rerun it."""
+    cfg = AD["datasets"][dataset]
+    return {k: cfg.get(k) for k in keys}
+
+
+def ad_params(keys, **sections):
+    """A params function: the step's settings as JSON, built once per dataset (DAG speed)."""
+    cache = {}
+
+    def params(w):
+        if w.dataset not in cache:
+            cache[w.dataset] = as_json(
+                {
+                    "seed": config["seed"],
+                    "device": config["device"],
+                    "holdout_fraction": AD["holdout_fraction"],
+                    "dataset": ad_dataset_params(w.dataset, keys),
+                    **sections,
+                }
+            )
+        return cache[w.dataset]
+
+    return params
+
+
+def ad_point(w):
+    """Directory of one (dataset, signal, data seed, injection)."""
+    return f"{AD_DIR}/{w.dataset}/{w.signal}/seed{w.seed}/s{w.inj}"
+
+
+def ad_static(dataset, name):
+    return f"{AD_DIR}/{dataset}/static/{name}"
+
+
+def ad_template(w, name="template.h5"):
+    if w.method == "ideal":
+        return ad_static(w.dataset, f"ideal/{name}")
+    return f"{ad_point(w)}/{w.method}/{name}"
+
+
+AD_POINT = f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}"
+AD_TEMPLATE_INPUTS = {
+    "data": f"{AD_POINT}/data.h5",
+    "mc": f"{AD_DIR}/{{dataset}}/static/mc.h5",
+    "scaler": f"{AD_DIR}/{{dataset}}/static/scaler.json",
+}
+
+
+def ad_evaluations(w, injection=None):
+    injections = ad_injections() if injection is None else [injection]
+    files = [
+        f"{AD_DIR}/{w.dataset}/{w.signal}/evaluation/{m}_s{inj}.json"
+        for m in ad_methods("weak")
+        for inj in injections
+    ]
+    if "supervised" in ad_methods():
+        files.append(f"{AD_DIR}/{w.dataset}/{w.signal}/evaluation/supervised.json")
+    return files
+
+
+def ad_closures(w):
+    return [
+        f"{AD_DIR}/{w.dataset}/{w.signal}/seed{seed}/s{fmt_number(inj)}/{m}/closure/closure.json"
+        for m in ad_methods("weak")
+        for seed in AD["seeds"]
+        for inj in AD["closure_injections"]
+    ]
+
+
+AD_PLOT = f"{AD_DIR}/{{dataset}}/{{signal}}/plots"
+
+
+AD_WEIGHTED = {"reweight": "SALAD weights", "morph": "context weights (FETA)"}
+
+
+def ad_weight_inputs(w):
+    return [
+        f"{AD_DIR}/{w.dataset}/{w.signal}/seed{seed}/s{w.inj}/{m}/template.h5"
+        for m in ad_methods("template")
+        if m in AD_WEIGHTED
+        for seed in AD["seeds"]
+    ]
+
+
+def ad_targets():
+    targets = []
+    for dataset in ad_enabled():
+        for signal in AD["datasets"][dataset]["signals"]:
+            base = f"{AD_DIR}/{dataset}/{signal}"
+            targets += [f"{base}/summary/max_sic.csv", f"{base}/summary/closure.csv"]
+            plots = ["max_sic_vs_sb", "closure_summary"]
+            plots += [f"sic_vs_efficiency_s{inj}" for inj in ad_injections()]
+            if any(m in AD_WEIGHTED for m in ad_methods("template")):
+                plots += [f"weights_s{inj}" for inj in ad_injections()]
+            targets += [f"{base}/plots/{p}.{ext}" for p in plots for ext in ("pdf", "png")]
+    return targets
+
+
+AD_TEMPLATE_KEYS = ["sr", "max_cr_train"]
