@@ -97,3 +97,22 @@ def test_setup_logging_without_file(capsys):
     assert all(not isinstance(h, logging.FileHandler) for h in log.handlers)
     log.info("hello")
     assert "INFO hello" in capsys.readouterr().err
+
+
+def test_torch_imported_after_configure_threads_is_pinned_too():
+    """Steps that import torch late (or never) still get the rule's thread count."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):\n"
+        "    os.environ.pop(v, None)\n"
+        "from hepflows.core.runtime import configure_threads\n"
+        "configure_threads(1)\n"
+        "assert 'torch' not in sys.modules\n"
+        "import torch\n"
+        "print(torch.get_num_threads())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"

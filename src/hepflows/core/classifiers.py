@@ -296,6 +296,9 @@ class HGBClassifier:
     ) -> HGBClassifier:
         x, y, w = _check_xyw(x, y, w, "training set")
         self.inputs = x.shape[1]
+        # scikit-learn's HGB takes a ~10x slower path with sample weights (weighted binning),
+        # so uniform weights, which change nothing, are not passed.
+        sample_weight = None if np.all(w == w[0]) else w
         extra: dict[str, Any] = {}
         # An explicit validation set replaces sklearn's internal split for early stopping.
         if x_val is not None and self.model.early_stopping:
@@ -303,7 +306,7 @@ class HGBClassifier:
                 raise ValueError("x_val given without y_val")
             x_val, y_val, w_val = _check_xyw(x_val, y_val, w_val, "validation set")
             extra = {"X_val": x_val, "y_val": y_val, "sample_weight_val": w_val}
-        self.model.fit(x, y, sample_weight=w, **extra)
+        self.model.fit(x, y, sample_weight=sample_weight, **extra)
         if self.log is not None:
             self.log.info("HGB classifier trained for %d iterations", self.model.n_iter_)
         return self

@@ -7,10 +7,13 @@ import os
 import random
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    import torch
 
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -29,17 +32,23 @@ def configure_threads(n: int) -> None:
         raise ValueError(f"thread count must be >= 1, got {n}")
     for var in _THREAD_ENV_VARS:
         os.environ[var] = str(n)
-    torch.set_num_threads(n)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        # Only settable before the first parallel op; later calls keep the existing pool.
-        pass
+    # Steps that never train do not pay for importing torch; one imported later reads the
+    # environment set above.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            # Only settable before the first parallel op; later calls keep the existing pool.
+            pass
     _blas_limiter = threadpool_limits(limits=n)
 
 
 def resolve_device(name: str) -> torch.device:
     """Turn a config string into a device, failing early rather than mid-training."""
+    import torch
+
     name = name.strip().lower()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -57,6 +66,8 @@ def resolve_device(name: str) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed global RNGs for third-party code that does not take an explicit generator."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - legacy global state used by some libraries
     torch.manual_seed(seed)
