@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from hepflows.core.classifiers import make_classifier
-from hepflows.core.metrics import closure_auc
 
 
 def clean_template_weights(
@@ -102,6 +100,11 @@ def out_of_fold_closure_aucs(
     log: logging.Logger | None = None,
 ) -> list[float]:
     """One closure AUC per fold, each from a classifier that never saw the fold's events."""
+    # scikit-learn is imported only by the jobs that need it (it costs seconds per job).
+    from sklearn.model_selection import StratifiedKFold
+
+    from hepflows.core.metrics import closure_auc
+
     n_t, n_d = len(x_template), len(x_truth)
     wt = np.ones(n_t) if w_template is None else np.asarray(w_template, dtype=np.float64)
     wt = wt * (n_d / wt.sum())

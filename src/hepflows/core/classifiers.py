@@ -13,7 +13,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
-from sklearn.ensemble import HistGradientBoostingClassifier
 from torch import nn
 from torch.nn import functional as F
 
@@ -274,6 +273,9 @@ class HGBClassifier:
         seed: int = 0,
         log: logging.Logger | None = None,
     ) -> None:
+        # Imported here: scikit-learn costs seconds to import, and most jobs train MLPs only.
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
         self.model = HistGradientBoostingClassifier(
             max_iter=int(max_iter),
             learning_rate=float(learning_rate),
