@@ -178,7 +178,8 @@ def test_signal_mostly_in_sr(signal: str) -> None:
     assert sr_mask("nonres", sig).mean() > 0.6
     mjj = _col(sig, "m_jj")
     assert 0.75 * mass < np.median(mjj) < mass
-    assert 0.25 < _col(sig, "tau21_j1").mean() < 0.45
+    # broad and lower than QCD (mode ~0.72), but overlapping it: see SIG_TAU21_BETA
+    assert 0.45 < _col(sig, "tau21_j1").mean() < 0.65
     assert (_col(sig, "met") > 600).mean() > 0.03
 
 

@@ -266,8 +266,11 @@ def _distort(events: np.ndarray, variant: str) -> np.ndarray:
 SIGNAL_MASSES = {"zp2000": 2000.0, "zp3000": 3000.0, "zp4000": 4000.0}
 SIG_HT_MEAN, SIG_HT_STD, SIG_HT_MIN = 0.62, 0.20, 300.0  # fractions of m_Z' (min in GeV)
 SIG_MET_SHAPE, SIG_MET_MEAN = 1.3, 0.12  # gamma; mean as fraction of m_Z'
-SIG_MJJ_MEAN, SIG_MJJ_STD = 0.85, 0.10
-SIG_TAU21_BETA, SIG_TAU32_BETA = (3.5, 6.5), (3.0, 2.0)  # means 0.35 and 0.6
+# Widths tuned so that a supervised classifier on the five features reaches max SIC ~8 (2 TeV),
+# ~14 (3 TeV), ~24 (4 TeV) on a 100k-background SR test set: the paper quotes ~6 at 2 TeV.
+# Narrower shapes made every weak method find the signal, even from template noise at S/B = 0.
+SIG_MJJ_MEAN, SIG_MJJ_STD = 0.78, 0.20
+SIG_TAU21_BETA, SIG_TAU32_BETA = (5.0, 4.0), (6.0, 3.0)  # means 0.56 and 0.67
 
 
 def _zprime(mass: float, n: int, rng: np.random.Generator) -> np.ndarray:
