@@ -277,6 +277,22 @@ def test_nan_in_data_is_named_and_leaves_no_output(tiny_run, tmp_path):
 
 
 # ------------------------------------------------------------------ kill and resume
+def run_until(args: list[str], done, what: str, timeout: float = 240) -> None:
+    """Start Snakemake, wait until ``done()`` holds, then SIGKILL it (as a crash would)."""
+    proc = subprocess.Popen(
+        args, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + timeout
+    try:
+        while not done():
+            if time.time() > deadline:
+                pytest.fail(what)
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     slow = overlay(
         tmp_path,
@@ -296,45 +312,21 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     ]
     # --nolock: a SIGKILLed Snakemake leaves its lock behind, as it would after a power cut.
     args += ["--forcerun", "ad_generate", "--allowed-rules", "ad_generate", "--nolock"]
-    proc = subprocess.Popen(
-        args, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + 240
-    try:
-        while time.time() < deadline:
-            text = log.read_text() if log.exists() else ""
-            if re.search(r"epoch [3-9]/400", text):
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail("training never reached epoch 3")
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+
+    def reached_epoch_3() -> bool:
+        return log.exists() and re.search(r"epoch [3-9]/400", log.read_text()) is not None
+
+    run_until(args, reached_epoch_3, "training never reached epoch 3")
     assert not target.exists()
     checkpoints = list(target.parent.glob("checkpoints/generate-*.ckpt"))
     assert len(checkpoints) == 1
 
-    # Shorten the rest of the run: resuming needs the same hyperparameters, so only the
-    # remaining epochs are trained; stop the job again as soon as it has resumed.
-    proc = subprocess.Popen(
-        [*args, "--rerun-incomplete"],
-        env=ENV,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # Snakemake deletes the old log when the job starts again; stop once it has resumed.
+    def resumed() -> bool:
+        return log.exists() and "resuming from epoch" in log.read_text()
+
+    run_until(
+        [*args, "--rerun-incomplete"], resumed, "the rerun did not resume from the checkpoint"
     )
-    deadline = time.time() + 240
-    try:
-        while time.time() < deadline:
-            # Snakemake deletes the old log when the job starts again.
-            if log.exists() and "resuming from epoch" in log.read_text():
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail("the rerun did not resume from the checkpoint")
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    resumed = int(re.search(r"resuming from epoch (\d+)", log.read_text()).group(1))
-    assert resumed >= 3
+    epoch = int(re.search(r"resuming from epoch (\d+)", log.read_text()).group(1))
+    assert epoch >= 3

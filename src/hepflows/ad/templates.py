@@ -72,6 +72,36 @@ def _tensors(idx: np.ndarray, *arrays: np.ndarray) -> tuple[torch.Tensor, ...]:
     return tuple(torch.as_tensor(a[idx], dtype=torch.float32) for a in arrays)
 
 
+def _fit_density(
+    model: torch.nn.Module,
+    loss_fn: Any,
+    x: np.ndarray,
+    c: np.ndarray,
+    w: np.ndarray | None,
+    train: Mapping[str, Any],
+    seed: int,
+    device: str,
+    checkpoint: Path | None,
+    log: logging.Logger | None,
+    params: Any,
+) -> TrainResult:
+    """Weighted maximum likelihood on (x, c) with a seeded validation split."""
+    cfg, val_fraction = _train_config(train, seed, device)
+    w = np.ones(len(x), dtype=np.float32) if w is None else w.astype(np.float32)
+    tr, va = _split(len(x), val_fraction, seed)
+    val = _tensors(va, x, c, w) if len(va) else None
+    return fit(
+        model,
+        loss_fn,
+        _tensors(tr, x, c, w),
+        val,
+        cfg,
+        checkpoint=checkpoint,
+        log=log,
+        params=params,
+    )
+
+
 def train_conditional_flow(
     x: np.ndarray,
     c: np.ndarray,
@@ -85,21 +115,10 @@ def train_conditional_flow(
     log: logging.Logger | None = None,
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
     """Fit p(x | c) by weighted maximum likelihood; returns the flow, its full spec and history."""
-    cfg, val_fraction = _train_config(train, seed, device)
     spec = {**flow_spec, "kind": "flow", "features": x.shape[1], "context": c.shape[1]}
     torch.manual_seed(seed)
     flow = build_flow(spec)
-    w = np.ones(len(x), dtype=np.float32) if w is None else w.astype(np.float32)
-    tr, va = _split(len(x), val_fraction, seed)
-    result = fit(
-        flow,
-        nll_loss,
-        _tensors(tr, x, c, w),
-        _tensors(va, x, c, w) if len(va) else None,
-        cfg,
-        checkpoint=checkpoint,
-        log=log,
-    )
+    result = _fit_density(flow, nll_loss, x, c, w, train, seed, device, checkpoint, log, None)
     return flow, spec, result
 
 
@@ -118,7 +137,6 @@ def train_top_flow(
     log: logging.Logger | None = None,
 ) -> tuple[TopFlowModel, dict[str, Any], TrainResult]:
     """FETA: keep the MC flow frozen and learn the bijection that turns MC into data."""
-    cfg, val_fraction = _train_config(train, seed, device)
     top_full = {**top_spec, "kind": "flow", "features": x.shape[1], "context": c.shape[1]}
     spec = {"kind": "top_flow", "base": dict(base_spec), "top": top_full}
     torch.manual_seed(seed)
@@ -126,17 +144,9 @@ def train_top_flow(
     model.base.load_state_dict(base.state_dict())
     for p in model.base.parameters():
         p.requires_grad_(False)
-    w = np.ones(len(x), dtype=np.float32) if w is None else w.astype(np.float32)
-    tr, va = _split(len(x), val_fraction, seed)
-    result = fit(
-        model,
-        top_flow_nll,
-        _tensors(tr, x, c, w),
-        _tensors(va, x, c, w) if len(va) else None,
-        cfg,
-        checkpoint=checkpoint,
-        log=log,
-        params=model.trainable_parameters(),
+    params = model.trainable_parameters()
+    result = _fit_density(
+        model, top_flow_nll, x, c, w, train, seed, device, checkpoint, log, params
     )
     return model, spec, result
 
