@@ -19,6 +19,14 @@ from hepflows.core.plotting import (
     plot_weights,
 )
 
+# One order, so every figure gives a method the same colour and legend position.
+METHOD_ORDER = ("ideal", "supervised", "reweight", "generate", "morph")
+
+
+def _ordered(curves: dict[str, Any]) -> dict[str, Any]:
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return dict(sorted(curves.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
 
 def max_sic(args: argparse.Namespace) -> None:
     table = pd.read_csv(args.inputs[0])
@@ -30,7 +38,7 @@ def max_sic(args: argparse.Namespace) -> None:
         else:
             curves[method] = {"sb": rows["injection"].to_numpy(), **_band(rows, "max_sic")}
     n_bkg = float(table["n_bkg_sr"].dropna().mean())
-    plot_max_sic_vs_sb(curves, args.out[0], n_bkg_sr=n_bkg, title=args.title)
+    plot_max_sic_vs_sb(_ordered(curves), args.out[0], n_bkg_sr=n_bkg, title=args.title)
 
 
 def _band(rows: pd.DataFrame, key: str) -> dict[str, np.ndarray]:
@@ -42,11 +50,14 @@ def sic_curves(args: argparse.Namespace) -> None:
     for path in args.inputs:
         ev = read_json(path)
         curves[ev["method"]] = {k: np.asarray(v, dtype=float) for k, v in ev["sic_curve"].items()}
-    plot_sic_vs_efficiency(curves, args.out[0], title=args.title)
+    plot_sic_vs_efficiency(_ordered(curves), args.out[0], title=args.title)
 
 
 def closure(args: argparse.Namespace) -> None:
-    rows = pd.read_csv(args.inputs[0]).to_dict("records")
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    rows = sorted(
+        pd.read_csv(args.inputs[0]).to_dict("records"), key=lambda r: rank.get(r["method"], 99)
+    )
     plot_closure_summary(rows, args.out[0], title=args.title)
 
 
