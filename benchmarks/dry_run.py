@@ -13,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def dry_run(configfile: str | None, quiet: bool) -> tuple[float, int]:
-    cmd = [sys.executable, "-m", "snakemake", "-n", "all_AD"]
+    """One dry run into an empty results folder: the plan a fresh clone gets."""
+    empty = tempfile.mkdtemp(prefix="hepflows-dry-run-")
+    cmd = [sys.executable, "-m", "snakemake", "-n", "all_AD", "--config", f"results={empty}"]
     if configfile:
         cmd += ["--configfile", configfile]
     if quiet:
