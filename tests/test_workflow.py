@@ -153,7 +153,8 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     assert sorted(set(weak["injection"])) == [0.0, 0.05]
     assert (table["n_seeds"] == 2).all()
     assert np.isfinite(table["max_sic_median"]).all()
-    assert (table["max_sic_median"] >= 0).all()
+    # The FPR = 1 point (SIC = 1) always passes the FPR floor, so max SIC is at least 1.
+    assert (table["max_sic_p16"] >= 1.0 - 1e-9).all()
     supervised = table[table["method"] == "supervised"]
     assert len(supervised) == 1 and supervised["auc_median"].iloc[0] > 0.9
 
@@ -257,7 +258,7 @@ def test_truncated_input_gives_one_clear_line_and_no_output(tiny_run, tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and str(broken) in errors[0] and "HDF5" in errors[0]
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    assert not list(tmp_path.glob("out/*"))
 
 
 def test_nan_in_data_is_named_and_leaves_no_output(tiny_run, tmp_path):
@@ -273,7 +274,7 @@ def test_nan_in_data_is_named_and_leaves_no_output(tiny_run, tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and str(bad) in errors[0] and "'met'" in errors[0]
-    assert not list((tmp_path / "out").glob("*.h5")) if (tmp_path / "out").exists() else True
+    assert not list(tmp_path.glob("out/*"))
 
 
 # ------------------------------------------------------------------ kill and resume

@@ -19,9 +19,6 @@ wildcard_constraints:
     seed=r"\d+",
     inj=r"[0-9.eE+-]+",
     method="|".join(AD_WEAK_METHODS),
-    tmethod="|".join(AD_TEMPLATE_METHODS),
-    region="CR|SR",
-    ext="pdf|png",
 
 
 # ---------------------------------------------------------------- 1. samples
