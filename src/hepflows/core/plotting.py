@@ -62,7 +62,7 @@ _HEP_RC: dict[str, Any] = {
     "ytick.minor.size": 3,
     "axes.linewidth": 1.0,
     "axes.prop_cycle": cycler(color=COLORS),
-    "axes.formatter.use_mathtext": True,
+    "axes.formatter.use_mathtext": False,  # plain tick labels: mathtext parsing cost seconds per grid
     "lines.linewidth": 1.8,
     "legend.frameon": False,
     "legend.handlelength": 1.8,
@@ -382,7 +382,7 @@ def plot_ratio_grid(
     ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
     # A fixed layout and no minor ticks: constrained layout over dozens of axes costs seconds.
-    fig = plt.figure(figsize=(4.2 * ncols, 4.4 * nrows + 0.6), layout=None)
+    fig = plt.figure(figsize=(4.2 * ncols, 4.4 * nrows + 0.6), layout="none")
     outer = fig.add_gridspec(
         nrows, ncols, left=0.07, right=0.98, bottom=0.08, top=0.88, wspace=0.35, hspace=0.35
     )
