@@ -62,7 +62,7 @@ _HEP_RC: dict[str, Any] = {
     "ytick.minor.size": 3,
     "axes.linewidth": 1.0,
     "axes.prop_cycle": cycler(color=COLORS),
-    "axes.formatter.use_mathtext": False,  # plain tick labels: mathtext parsing cost seconds per grid
+    "axes.formatter.use_mathtext": False,  # plain tick labels: mathtext costs seconds per grid
     "lines.linewidth": 1.8,
     "legend.frameon": False,
     "legend.handlelength": 1.8,
