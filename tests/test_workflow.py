@@ -121,6 +121,8 @@ def test_paper_scale_dag_stays_in_the_low_thousands():
     assert counts["ad_discriminate"] == 210 * 4
     assert counts["ad_supervised"] == 30
     assert counts["ad_generate"] == counts["ad_morph"] == counts["ad_reweight"] == 210
+    # The MC base flow of morph: one per seed, shared by every signal and injection.
+    assert counts["ad_morph_base"] == 10
 
 
 def test_signal_injection_dag_of_the_default_config():
@@ -172,6 +174,11 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     assert scores.attrs["hepflows_version"]
     evaluation = read_json(base / "evaluation/ideal_s0.05.json")
     assert len(evaluation["sic_curve"]["median"]) == len(evaluation["sic_curve"]["tpr"])
+    # morph stands on the MC base flow of its seed, trained once in static/ for all injections.
+    base_spec = read_json(tiny_run / "ad/nonres/static/morph_base/seed1/flow.json")
+    for inj in ("0", "0.05"):
+        morph_spec = read_json(base / f"seed1/s{inj}/morph/flow.json")
+        assert morph_spec["base"] == {k: v for k, v in base_spec.items() if k != "hepflows_version"}
     # No checkpoints are left behind by finished jobs.
     assert not list(tiny_run.rglob("*.ckpt"))
 
@@ -198,6 +205,15 @@ def test_one_hyperparameter_reruns_exactly_its_jobs(tiny_run, tmp_path):
         "ad_supervised",
     ]:
         assert untouched not in counts
+
+    # morph: the top flow is per data set, the MC base flow per seed (2 here), shared.
+    top = overlay(tmp_path, "top.yaml", {"ad": {"morph": {"top_train": {"epochs": 3}}}})
+    counts = dry_run("all_AD", *tiny_args(tiny_run, top))
+    assert counts["ad_morph"] == 4 and "ad_morph_base" not in counts
+    base = overlay(tmp_path, "base.yaml", {"ad": {"morph": {"base_train": {"epochs": 3}}}})
+    counts = dry_run("all_AD", *tiny_args(tiny_run, base))
+    assert counts["ad_morph_base"] == 2 and counts["ad_morph"] == 4
+    assert "ad_generate" not in counts and "ad_reweight" not in counts
 
     ensemble = overlay(tmp_path, "ensemble.yaml", {"ad": {"discrim": {"ensemble": 3}}})
     counts = dry_run("all_AD", *tiny_args(tiny_run, ensemble))

@@ -194,16 +194,42 @@ rule ad_generate:
         )
 
 
+rule ad_morph_base:
+    input:
+        mc=f"{AD_DIR}/{{dataset}}/static/mc.h5",
+        scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
+    output:
+        multiext(f"{AD_DIR}/{{dataset}}/static/morph_base/seed{{seed}}/flow", ".pt", ".json"),
+    params:
+        cfg=ad_params(AD_TEMPLATE_KEYS, method=AD_MORPH_BASE),
+    conda:
+        AD_ENV
+    log:
+        f"{AD_LOGS}/{{dataset}}/static/morph_base/seed{{seed}}.log",
+    benchmark:
+        f"{AD_BENCH}/{{dataset}}/static/morph_base/seed{{seed}}.tsv"
+    threads: AD_RES["train"]["threads"]
+    resources:
+        mem_mb=AD_RES["train"]["mem_mb"],
+        runtime=AD_RES["train"]["runtime"],
+    shell:
+        step(
+            "hepflows.ad.morph_base --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
+            " --mc {input.mc} --scaler {input.scaler} --out-model {output}",
+        )
+
+
 rule ad_morph:
     input:
         **AD_TEMPLATE_INPUTS,
         context_weights=f"{AD_POINT}/context_weights/weights.h5",
+        base=multiext(f"{AD_DIR}/{{dataset}}/static/morph_base/seed{{seed}}/flow", ".pt", ".json"),
     output:
         template=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/template.h5",
         template_cr=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/template_cr.h5",
         model=multiext(f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/flow", ".pt", ".json"),
     params:
-        cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["morph"]),
+        cfg=ad_params(AD_TEMPLATE_KEYS, method=AD_MORPH_TOP),
     conda:
         AD_ENV
     log:
@@ -218,7 +244,7 @@ rule ad_morph:
         step(
             "hepflows.ad.morph --dataset {wildcards.dataset}"
             " --data-seed {wildcards.seed} --data {input.data} --mc {input.mc} --scaler {input.scaler}"
-            " --context-weights {input.context_weights}"
+            " --context-weights {input.context_weights} --base-model {input.base}"
             " --out {output.template} --out-cr {output.template_cr} --out-model {output.model}",
         )
 

@@ -1,5 +1,5 @@
-"""Step: FETA template. A base flow learns MC in the CR; a small top flow on it learns the
-MC -> data map from CR data; MC SR events pushed through the map (weighted by the context
+"""Step: FETA template. On the base flow of MC (step ``morph_base``), a small top flow learns
+the MC -> data map from CR data; MC SR events pushed through the map (weighted by the context
 weights) are the SR template."""
 
 from __future__ import annotations
@@ -17,29 +17,20 @@ from hepflows.ad.template_io import (
     template_table,
     write_template,
 )
-from hepflows.ad.templates import morph_events, train_conditional_flow, train_top_flow
+from hepflows.ad.templates import morph_events, train_top_flow
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.models import save_model
+from hepflows.core.models import load_model, save_model
+
+_SAVED_ONLY = ("hepflows_version",)  # written beside a spec, not part of it
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     method = params["method"]
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
-    ckpt_base = checkpoint_path(args.out, "morph-base", params)
     ckpt_top = checkpoint_path(args.out, "morph-top", params)
-    log.info("training the base flow on CR MC")
-    base, base_spec, _ = train_conditional_flow(
-        sc.feat(inp.mc.train),
-        sc.ctx(inp.mc.train),
-        None,
-        method["base_flow"],
-        method["base_train"],
-        seed=stream_seed(inp, "morph", "base"),
-        device=params["device"],
-        checkpoint=ckpt_base,
-        log=log,
-    )
+    base, saved = load_model(args.base_model[0])
+    base_spec = {k: v for k, v in saved.items() if k not in _SAVED_ONLY}
     log.info("training the top flow on CR data")
     model, spec, result = train_top_flow(
         base,
@@ -68,13 +59,13 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         )
         write_template(out, table, inp, params)
     log.info(f"morphed {len(inp.mc.sr)} MC SR events")
-    ckpt_base.unlink(missing_ok=True)
     ckpt_top.unlink(missing_ok=True)
 
 
 def parser() -> StepParser:
     p = StepParser(__doc__)
     add_template_arguments(p, context_weights=True)
+    p.add_argument("--base-model", nargs=2, metavar=("PT", "JSON"), required=True, help="MC flow")
     p.add_output("--out", help="SR template (HDF5)")
     p.add_output("--out-cr", help="morphed held-out CR MC, for closure (HDF5)")
     p.add_output(

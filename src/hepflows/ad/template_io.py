@@ -59,14 +59,7 @@ def load_inputs(
         max_train=cap,
         subsample_rng=derive_rng(master, dataset, "cr_subsample", data_seed),
     )
-    m_idx = split_indices(
-        mc,
-        box,
-        holdout_fraction=frac,
-        split_rng=derive_rng(master, dataset, "mc_holdout"),
-        max_train=cap,
-        subsample_rng=derive_rng(master, dataset, "mc_cr_subsample"),
-    )
+    m_idx = mc_split_indices(mc, params, dataset)
     return TemplateInputs(
         data=Split(*(data.select(i) for i in d_idx)),
         mc=Split(*(mc.select(i) for i in m_idx)),
@@ -77,6 +70,22 @@ def load_inputs(
         master_seed=master,
         dataset=dataset,
         data_seed=data_seed,
+    )
+
+
+def mc_split_indices(
+    mc: EventTable, params: Mapping[str, Any], dataset: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(CR train, CR held-out, SR) rows of the MC: one split per dataset, whatever the data seed,
+    so that a flow trained on MC once serves every data set."""
+    cfg, master = params["dataset"], params["seed"]
+    return split_indices(
+        mc,
+        cfg["sr"],
+        holdout_fraction=params["holdout_fraction"],
+        split_rng=derive_rng(master, dataset, "mc_holdout"),
+        max_train=cfg.get("max_cr_train"),
+        subsample_rng=derive_rng(master, dataset, "mc_cr_subsample"),
     )
 
 
