@@ -199,7 +199,7 @@ rule ad_morph_base:
         mc=f"{AD_DIR}/{{dataset}}/static/mc.h5",
         scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
     output:
-        multiext(f"{AD_DIR}/{{dataset}}/static/morph_base/seed{{seed}}/flow", ".pt", ".json"),
+        AD_MORPH_BASE_MODEL,
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD_MORPH_BASE),
     conda:
@@ -223,7 +223,7 @@ rule ad_morph:
     input:
         **AD_TEMPLATE_INPUTS,
         context_weights=f"{AD_POINT}/context_weights/weights.h5",
-        base=multiext(f"{AD_DIR}/{{dataset}}/static/morph_base/seed{{seed}}/flow", ".pt", ".json"),
+        base=AD_MORPH_BASE_MODEL,
     output:
         template=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/template.h5",
         template_cr=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph/template_cr.h5",

@@ -131,3 +131,4 @@ AD_TEMPLATE_KEYS = ["sr", "max_cr_train"]
 _BASE_KEYS = ("base_flow", "base_train")
 AD_MORPH_BASE = {k: v for k, v in AD["morph"].items() if k in _BASE_KEYS}
 AD_MORPH_TOP = {k: v for k, v in AD["morph"].items() if k not in _BASE_KEYS}
+AD_MORPH_BASE_MODEL = multiext(f"{AD_DIR}/{{dataset}}/static/morph_base/seed{{seed}}/flow", ".pt", ".json")

@@ -10,12 +10,11 @@ import logging
 from typing import Any
 
 from hepflows.ad.inputs import InputScaler
-from hepflows.ad.template_io import checkpoint_path, mc_split_indices
+from hepflows.ad.template_io import checkpoint_path, mc_split_indices, seed_of
 from hepflows.ad.templates import train_conditional_flow
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import read_table
 from hepflows.core.models import save_model
-from hepflows.core.seeding import derive_seed
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
@@ -31,7 +30,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         None,
         method["base_flow"],
         method["base_train"],
-        seed=derive_seed(params["seed"], args.dataset, args.data_seed, "morph", "base"),
+        seed=seed_of(params["seed"], args.dataset, args.data_seed, "morph", "base"),
         device=params["device"],
         checkpoint=ckpt,
         log=log,

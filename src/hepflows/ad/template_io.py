@@ -122,8 +122,13 @@ def add_template_arguments(p, *, context_weights: bool) -> None:
         )
 
 
+def seed_of(master: int, dataset: str, data_seed: int, *names: object) -> int:
+    """The seed of one random stream of a template job (training, sampling, ...)."""
+    return derive_seed(master, dataset, data_seed, *names)
+
+
 def stream_seed(inputs: TemplateInputs, *names: object) -> int:
-    return derive_seed(inputs.master_seed, inputs.dataset, inputs.data_seed, *names)
+    return seed_of(inputs.master_seed, inputs.dataset, inputs.data_seed, *names)
 
 
 def write_template(
