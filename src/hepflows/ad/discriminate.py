@@ -52,7 +52,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     )
     table = EventTable(score[:, None], ["score"], labels=test.labels)
     write_table(args.out, table, seed=args.data_seed, config_hash=config_hash(params))
-    for f in work.glob("member_*"):
+    for f in work.iterdir():
         f.unlink()
     work.rmdir()
 

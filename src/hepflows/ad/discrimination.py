@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hepflows.core.classifiers import make_classifier
+from hepflows.core.ensembles import make_mlp_ensemble
 
 
 def clean_template_weights(
@@ -56,14 +57,26 @@ def train_ensemble_scores(
 ) -> np.ndarray:
     """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``.
 
-    Each member's scores are kept in ``work_dir`` as soon as it finishes, and the member being
-    trained checkpoints every epoch, so a killed job resumes where it stopped.
+    MLP members train side by side as one stacked network (checkpointed every epoch); other
+    kinds train one after the other, each member's scores kept in ``work_dir`` as soon as it
+    finishes. Either way a killed job resumes where it stopped.
     """
     if len(seeds) != n_members:
         raise ValueError(f"need one seed per ensemble member ({n_members}), got {len(seeds)}")
     x = np.concatenate([x_signal_like, x_template])
     y = np.concatenate([np.ones(len(x_signal_like)), np.zeros(len(x_template))])
     w = np.concatenate([np.ones(len(x_signal_like)), w_template])
+    if spec.get("kind") == "mlp":
+        if log:
+            log.info(f"training {n_members} MLP members side by side (seeds {seeds})")
+        ckpt = work_dir / "ensemble.ckpt" if work_dir is not None else None
+        ensemble = make_mlp_ensemble(
+            dict(spec), seeds=seeds, device=device, checkpoint=ckpt, log=log
+        )
+        scores = ensemble.fit(x, y, w).predict_members(x_eval)
+        if log and ensemble.result is not None:
+            log.info(f"best epoch per member: {ensemble.result.best_epochs}")
+        return scores.mean(axis=0)
     scores = np.empty((n_members, len(x_eval)))
     for k, seed in enumerate(seeds):
         done = _member_path(work_dir, k) if work_dir is not None else None

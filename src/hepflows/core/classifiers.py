@@ -71,7 +71,7 @@ class Classifier(Protocol):
     def save(self, stem: str | Path) -> None: ...
 
 
-def _check_xyw(
+def check_xyw(
     x: np.ndarray, y: np.ndarray, w: np.ndarray | None, what: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate once here so both backends fail with the same readable message."""
@@ -183,7 +183,7 @@ class MLPClassifier:
         y_val: np.ndarray | None = None,
         w_val: np.ndarray | None = None,
     ) -> MLPClassifier:
-        x, y, w = _check_xyw(x, y, w, "training set")
+        x, y, w = check_xyw(x, y, w, "training set")
         if self.inputs is None:
             self.inputs = x.shape[1]
         elif x.shape[1] != self.inputs:
@@ -197,7 +197,7 @@ class MLPClassifier:
         else:
             if y_val is None:
                 raise ValueError("x_val given without y_val")
-            x_val, y_val, w_val = _check_xyw(x_val, y_val, w_val, "validation set")
+            x_val, y_val, w_val = check_xyw(x_val, y_val, w_val, "validation set")
             if x_val.shape[1] != self.inputs:
                 raise DataError(
                     f"validation set: expected {self.inputs} features, got {x_val.shape[1]}"
@@ -296,7 +296,7 @@ class HGBClassifier:
         y_val: np.ndarray | None = None,
         w_val: np.ndarray | None = None,
     ) -> HGBClassifier:
-        x, y, w = _check_xyw(x, y, w, "training set")
+        x, y, w = check_xyw(x, y, w, "training set")
         self.inputs = x.shape[1]
         # scikit-learn's HGB takes a ~10x slower path with sample weights (weighted binning),
         # so uniform weights, which change nothing, are not passed.
@@ -306,7 +306,7 @@ class HGBClassifier:
         if x_val is not None and self.model.early_stopping:
             if y_val is None:
                 raise ValueError("x_val given without y_val")
-            x_val, y_val, w_val = _check_xyw(x_val, y_val, w_val, "validation set")
+            x_val, y_val, w_val = check_xyw(x_val, y_val, w_val, "validation set")
             extra = {"X_val": x_val, "y_val": y_val, "sample_weight_val": w_val}
         self.model.fit(x, y, sample_weight=sample_weight, **extra)
         if self.log is not None:
@@ -328,7 +328,7 @@ class HGBClassifier:
         )
 
 
-_MLP_KEYS = {"inputs", "hidden", "activation", "dropout", "train"}
+MLP_KEYS = {"inputs", "hidden", "activation", "dropout", "train"}
 _HGB_KEYS = {"max_iter", "learning_rate", "max_leaf_nodes", "early_stopping"}
 
 
@@ -343,7 +343,7 @@ def make_classifier(
     """Build a classifier from a config block; the workflow owns ``seed`` and ``device``."""
     params = dict(spec)
     kind = params.pop("kind", None)
-    allowed = {"mlp": _MLP_KEYS, "hgb": _HGB_KEYS}.get(kind)
+    allowed = {"mlp": MLP_KEYS, "hgb": _HGB_KEYS}.get(kind)
     if allowed is None:
         raise ValueError(f"unknown classifier kind {kind!r}; expected 'mlp' or 'hgb'")
     unknown = sorted(set(params) - allowed)
@@ -351,12 +351,20 @@ def make_classifier(
         raise ValueError(f"unknown option(s) for {kind} classifier: {', '.join(unknown)}")
     if kind == "hgb":
         return HGBClassifier(**params, seed=seed, log=log)
+    params, cfg, val_fraction = mlp_options(params, seed=seed, device=device)
+    return MLPClassifier(
+        **params, train=cfg, checkpoint=checkpoint, log=log, val_fraction=val_fraction
+    )
+
+
+def mlp_options(
+    params: dict[str, Any], *, seed: int, device: str
+) -> tuple[dict[str, Any], TrainConfig, float]:
+    """Split an MLP config block (without ``kind``) into model options, training, val fraction."""
+    params = dict(params)
     train = dict(params.pop("train", None) or {})
     val_fraction = float(train.pop("val_fraction", VAL_FRACTION))
     clash = sorted({"seed", "device"} & set(train))
     if clash:
         raise ValueError(f"train.{clash[0]} is set by the workflow, not the classifier spec")
-    cfg = TrainConfig.from_dict({**train, "seed": seed, "device": device})
-    return MLPClassifier(
-        **params, train=cfg, checkpoint=checkpoint, log=log, val_fraction=val_fraction
-    )
+    return params, TrainConfig.from_dict({**train, "seed": seed, "device": device}), val_fraction

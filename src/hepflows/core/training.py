@@ -22,7 +22,11 @@ from hepflows.core.io import atomic_output
 from hepflows.core.runtime import resolve_device
 
 LossFn = Callable[[nn.Module, tuple[torch.Tensor, ...]], torch.Tensor]
-"""Returns the scalar mean loss of one batch; the batch is a tuple like (x, y, w) or (x, c)."""
+"""Returns the mean loss of one batch; the batch is a tuple like (x, y, w) or (x, c).
+
+The loss is a scalar, or for a stacked ensemble (a module with ``n_members`` > 1 whose
+parameters all carry the member index as their first dimension) one loss per member.
+"""
 
 SCHEDULERS = ("none", "cosine", "step", "plateau")
 _FLOAT_FIELDS = ("lr", "weight_decay", "min_delta", "gamma")
@@ -78,12 +82,35 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What the loop did; history rows are {"epoch", "train_loss", "val_loss", "lr", "seconds"}."""
+    """What the loop did; history rows are {"epoch", "train_loss", "val_loss", "lr", "seconds"}.
+
+    For a stacked ensemble the row losses are member means, the rows also hold
+    "member_train_loss" and "member_val_loss", and ``best_epochs`` has one entry per member.
+    """
 
     history: list[dict[str, Any]]
-    best_epoch: int
-    best_val_loss: float
+    best_epochs: list[int]
+    best_val_losses: list[float]
     resumed_from: int | None
+
+    @property
+    def best_epoch(self) -> int:
+        return self._single(self.best_epochs)
+
+    @property
+    def best_val_loss(self) -> float:
+        return self._single(self.best_val_losses)
+
+    @staticmethod
+    def _single(values: list[Any]) -> Any:
+        if len(values) != 1:
+            raise ValueError(f"{len(values)} ensemble members: use best_epochs / best_val_losses")
+        return values[0]
+
+
+def n_members(model: nn.Module) -> int:
+    """Members of a stacked ensemble (1 for an ordinary model)."""
+    return int(getattr(model, "n_members", 1))
 
 
 def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -113,16 +140,28 @@ def _mean_loss(
     loss_fn: LossFn,
     data: tuple[torch.Tensor, ...],
     batch_size: int,
-) -> float:
-    """Batch-size-weighted mean of per-batch losses, in eval mode without autograd."""
+) -> list[float]:
+    """Batch-size-weighted mean of per-batch losses (one per member), in eval mode."""
     model.eval()
     n = data[0].shape[0]
-    total = 0.0
+    total = torch.zeros(n_members(model), dtype=torch.float64)
     with torch.no_grad():
         for start in range(0, n, batch_size):
             batch = tuple(t[start : start + batch_size] for t in data)
-            total += float(loss_fn(model, batch)) * batch[0].shape[0]
-    return total / n
+            total += loss_fn(model, batch).detach().double().cpu().reshape(-1) * batch[0].shape[0]
+    return (total / n).tolist()
+
+
+def _clip_member_grads(params: list[nn.Parameter], max_norm: float, members: int) -> None:
+    """Clip each member's gradient norm on its own, so that members stay independent."""
+    if members == 1:
+        nn.utils.clip_grad_norm_(params, max_norm)
+        return
+    grads = [p.grad for p in params if p.grad is not None]
+    sq = sum(g.pow(2).reshape(members, -1).sum(dim=1) for g in grads)
+    scale = (max_norm / (torch.sqrt(sq) + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale.reshape(members, *([1] * (g.dim() - 1))))
 
 
 def _train_epoch(
@@ -133,23 +172,25 @@ def _train_epoch(
     params: list[nn.Parameter],
     cfg: TrainConfig,
     gen: torch.Generator,
-) -> float:
+) -> list[float]:
     model.train()
+    members = n_members(model)
     n = data[0].shape[0]
     perm = torch.randperm(n, generator=gen).to(data[0].device)
-    total = torch.zeros((), device=data[0].device)
+    total = torch.zeros(members, device=data[0].device)
     for start in range(0, n, cfg.batch_size):
         idx = perm[start : start + cfg.batch_size]
         batch = tuple(t[idx] for t in data)
         loss = loss_fn(model, batch)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        # Members share no parameter, so the gradient of the sum is each member's own.
+        loss.sum().backward()
         if cfg.grad_clip is not None:
-            nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            _clip_member_grads(params, cfg.grad_clip, members)
         opt.step()
         # Accumulate on device: a .item() per batch would force a GPU sync each step.
-        total += loss.detach() * idx.shape[0]
-    return float(total) / n
+        total += loss.detach().reshape(-1) * idx.shape[0]
+    return (total.double().cpu() / n).tolist()
 
 
 def _check_data(data: tuple[torch.Tensor, ...], what: str) -> None:
@@ -205,9 +246,8 @@ def fit(
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(cfg.seed)
         history: list[dict[str, Any]] = []
-        best_loss, best_epoch, bad_epochs, start_epoch = math.inf, 0, 0, 0
-        best_state = _cpu_state(model)
-        resumed_from = None
+        best = _BestTracker(model, cfg)
+        start_epoch, resumed_from = 0, None
         if ckpt_path is not None and ckpt_path.exists():
             state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
             if state["config"] != cfg.to_dict():
@@ -221,43 +261,29 @@ def fit(
             if cuda_devices and state["cuda_rng"] is not None:
                 torch.cuda.set_rng_state(state["cuda_rng"], device)
             history = state["history"]
-            best_state, best_loss = state["best_model"], state["best_loss"]
-            best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
+            best.load_state(state["best"])
             start_epoch = resumed_from = state["epoch"]
             log.info("resuming from epoch %d (%s)", start_epoch, ckpt_path)
 
         for epoch in range(start_epoch + 1, cfg.epochs + 1):
-            if cfg.patience is not None and bad_epochs >= cfg.patience:
+            if best.all_stopped():
                 break
             t0 = time.perf_counter()
             lr = opt.param_groups[0]["lr"]
             train_loss = _train_epoch(model, loss_fn, train, opt, params, cfg, gen)
             val_loss = _mean_loss(model, loss_fn, val, cfg.batch_size) if val is not None else None
             monitor = train_loss if val_loss is None else val_loss
-            if not math.isfinite(monitor):
+            if not all(math.isfinite(m) for m in monitor):
                 raise FloatingPointError(
                     f"non-finite loss at epoch {epoch}: train={train_loss} val={val_loss}"
                 )
             if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                sched.step(monitor)
+                sched.step(monitor[0])
             elif sched is not None:
                 sched.step()
-            improved = monitor < best_loss - cfg.min_delta
-            if improved:
-                best_loss, best_epoch, bad_epochs = monitor, epoch, 0
-                best_state = _cpu_state(model)
-            else:
-                bad_epochs += 1
+            improved = best.update(epoch, monitor)
             seconds = time.perf_counter() - t0
-            history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "val_loss": val_loss,
-                    "lr": lr,
-                    "seconds": seconds,
-                }
-            )
+            history.append(_history_row(epoch, train_loss, val_loss, lr, seconds))
             if ckpt_path is not None:
                 _save_checkpoint(
                     ckpt_path,
@@ -270,34 +296,119 @@ def fit(
                         "generator": gen.get_state(),
                         "torch_rng": torch.get_rng_state(),
                         "cuda_rng": torch.cuda.get_rng_state(device) if cuda_devices else None,
-                        "best_model": best_state,
-                        "best_loss": best_loss,
-                        "best_epoch": best_epoch,
-                        "bad_epochs": bad_epochs,
+                        "best": best.state(),
                         "history": history,
                     },
                 )
-            val_txt = f" val_loss={val_loss:.4f}" if val_loss is not None else ""
+            row = history[-1]
+            val_txt = f" val_loss={row['val_loss']:.4f}" if val_loss is not None else ""
             log.info(
                 "epoch %d/%d train_loss=%.4f%s lr=%.1e time=%.1fs%s",
                 epoch,
                 cfg.epochs,
-                train_loss,
+                row["train_loss"],
                 val_txt,
                 lr,
                 seconds,
-                " [best]" if improved else "",
+                best.describe(improved),
             )
             if on_epoch_end is not None:
                 on_epoch_end(epoch)
 
-    if cfg.patience is not None and bad_epochs >= cfg.patience:
-        log.info("early stopping: no improvement for %d epochs", bad_epochs)
-    model.load_state_dict(best_state)
+    if best.all_stopped():
+        log.info("early stopping: no improvement for %d epochs", cfg.patience)
+    model.load_state_dict(best.best_state)
     model.to("cpu").eval()
     return TrainResult(
-        history=history, best_epoch=best_epoch, best_val_loss=best_loss, resumed_from=resumed_from
+        history=history,
+        best_epochs=list(best.best_epoch),
+        best_val_losses=list(best.best_loss),
+        resumed_from=resumed_from,
     )
+
+
+def _history_row(
+    epoch: int, train: list[float], val: list[float] | None, lr: float, seconds: float
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "epoch": epoch,
+        "train_loss": math.fsum(train) / len(train),
+        "val_loss": None if val is None else math.fsum(val) / len(val),
+        "lr": lr,
+        "seconds": seconds,
+    }
+    if len(train) > 1:
+        row["member_train_loss"] = train
+        row["member_val_loss"] = val
+    return row
+
+
+class _BestTracker:
+    """Early stopping and best-epoch weights, kept per member of a stacked ensemble.
+
+    A member that runs out of patience keeps the weights of its best epoch, exactly as if it
+    had been trained alone; the loop stops once every member has.
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.members = n_members(model)
+        if self.members > 1 and cfg.scheduler == "plateau":
+            raise ValueError(
+                "scheduler 'plateau' would couple the members of a stacked ensemble through "
+                "one learning rate; use 'none', 'cosine' or 'step'"
+            )
+        self.best_loss = [math.inf] * self.members
+        self.best_epoch = [0] * self.members
+        self.bad_epochs = [0] * self.members
+        self.best_state = _cpu_state(model)
+
+    def stopped(self, k: int) -> bool:
+        return self.cfg.patience is not None and self.bad_epochs[k] >= self.cfg.patience
+
+    def all_stopped(self) -> bool:
+        return all(self.stopped(k) for k in range(self.members))
+
+    def update(self, epoch: int, monitor: list[float]) -> list[int]:
+        """Record one epoch; returns the members whose validation loss improved."""
+        improved = []
+        for k, loss in enumerate(monitor):
+            if self.stopped(k):
+                continue
+            if loss < self.best_loss[k] - self.cfg.min_delta:
+                self.best_loss[k], self.best_epoch[k], self.bad_epochs[k] = loss, epoch, 0
+                improved.append(k)
+            else:
+                self.bad_epochs[k] += 1
+        if improved:
+            current = _cpu_state(self.model)
+            if self.members == 1:
+                self.best_state = current
+            else:
+                for key, value in current.items():
+                    self.best_state[key][improved] = value[improved]
+        return improved
+
+    def describe(self, improved: list[int]) -> str:
+        if self.members == 1:
+            return " [best]" if improved else ""
+        done = [k for k in range(self.members) if self.stopped(k)]
+        text = f" best={len(improved)}/{self.members}"
+        return text + (f" stopped={len(done)}" if done else "")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "best_model": self.best_state,
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.best_state = state["best_model"]
+        self.best_loss = list(state["best_loss"])
+        self.best_epoch = list(state["best_epoch"])
+        self.bad_epochs = list(state["bad_epochs"])
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
