@@ -32,16 +32,22 @@ VAL_FRACTION = 0.2
 _PREDICT_BATCH = 65536
 
 
+def activation_layer(name: str) -> nn.Module:
+    """The activation module for a config name; an unknown name lists the valid ones."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
 def build_mlp(spec: dict[str, Any]) -> nn.Module:
     """Build the logit network from its JSON spec (extra spec keys are ignored)."""
     act = spec.get("activation", "relu")
-    if act not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {act!r}; choose from {sorted(ACTIVATIONS)}")
+    activation_layer(act)
     dropout = float(spec.get("dropout", 0.0))
     widths = [int(spec["inputs"]), *(int(h) for h in spec.get("hidden", (64, 64, 64)))]
     layers: list[nn.Module] = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
-        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[act]()]
+        layers += [nn.Linear(n_in, n_out), activation_layer(act)]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
     layers.append(nn.Linear(widths[-1], 1))
@@ -136,10 +142,7 @@ class MLPClassifier:
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
         self.val_fraction = float(val_fraction)
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
-            )
+        activation_layer(activation)
         self.inputs = inputs
         self.hidden = [int(h) for h in hidden]
         self.activation = activation

@@ -21,9 +21,9 @@ from torch.nn import functional as F
 
 from hepflows.core import models
 from hepflows.core.classifiers import (
-    ACTIVATIONS,
     MLP_KEYS,
     VAL_FRACTION,
+    activation_layer,
     check_xyw,
     mlp_options,
     stratified_split,
@@ -51,14 +51,10 @@ class StackedMLP(nn.Module):
         seeds: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
-            )
         if seeds is not None and len(seeds) != n_members:
             raise ValueError(f"need one seed per member ({n_members}), got {len(seeds)}")
         self.n_members = int(n_members)
-        self.act = ACTIVATIONS[activation]()
+        self.act = activation_layer(activation)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         widths = [int(inputs), *(int(h) for h in hidden), 1]
         self.weights = nn.ParameterList()
@@ -128,10 +124,7 @@ class MLPEnsemble:
             raise ValueError("an ensemble needs at least one member seed")
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
-            )
+        activation_layer(activation)
         self.seeds = [int(s) for s in seeds]
         self.hidden = [int(h) for h in hidden]
         self.activation = activation
