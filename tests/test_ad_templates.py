@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
 
-from hepflows.ad.discrimination import clean_template_weights
+from hepflows.ad.discrimination import clean_template_weights, train_ensemble_scores
 from hepflows.ad.templates import (
     draw_contexts,
     fit_density_ratio,
@@ -79,3 +81,25 @@ def test_template_weights_cut_and_equalized():
     assert keep.all() and np.allclose(kept, 2.0)
     with pytest.raises(ValueError, match="no template event"):
         clean_template_weights(np.zeros(5), 5, 1.0, sigma_cut=3)
+
+
+def test_discriminator_ensemble_checkpoints_in_its_work_dir_and_resumes(tmp_path, caplog):
+    """A killed discrimination job restarts from the ensemble checkpoint in its work folder."""
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 3, "batch_size": 128}}
+
+    def scores() -> np.ndarray:
+        return train_ensemble_scores(
+            x_data, x_template, np.full(900, 600 / 900), x_eval, spec,
+            n_members=2, seeds=[5, 6], device="cpu", work_dir=tmp_path,
+        )  # fmt: skip
+
+    first = scores()
+    assert [p.name for p in tmp_path.iterdir()] == ["ensemble.ckpt"]
+    with caplog.at_level(logging.INFO, logger="hepflows"):
+        again = scores()
+    assert "resuming from epoch 3" in caplog.text
+    np.testing.assert_array_equal(again, first)
+    assert first.shape == (200,) and ((first > 0) & (first < 1)).all()

@@ -161,10 +161,9 @@ class MLPEnsemble:
             "train": self.train.to_dict(),
         }
 
-    def _stack(self, x: np.ndarray, rows: np.ndarray | None = None) -> torch.Tensor:
-        """(n, members, inputs): member k's rows ``rows[k]`` (or all of x) in its own scaling."""
+    def _stack(self, picked: np.ndarray) -> torch.Tensor:
+        """(members or 1, n, inputs) -> (n, members, inputs), each in its member's scaling."""
         assert self.mean is not None and self.std is not None
-        picked = x[None, :, :] if rows is None else x[rows]  # (members or 1, n, inputs)
         scaled = (picked - self.mean[:, None, :]) / self.std[:, None, :]
         return torch.from_numpy(np.ascontiguousarray(scaled.transpose(1, 0, 2), np.float32))
 
@@ -188,10 +187,10 @@ class MLPEnsemble:
             self.members, self.inputs, self.hidden, self.activation, self.dropout, self.seeds
         )
 
-        def tensors(rows: np.ndarray) -> tuple[torch.Tensor, ...]:
+        def tensors(rows: np.ndarray, x_rows: np.ndarray) -> tuple[torch.Tensor, ...]:
             ws = w[rows] / w[rows].mean(axis=1, keepdims=True)
             return (
-                self._stack(x, rows),
+                self._stack(x_rows),
                 torch.from_numpy(y[rows].T.astype(np.float32)),
                 torch.from_numpy(ws.T.astype(np.float32)),
             )
@@ -199,8 +198,8 @@ class MLPEnsemble:
         self.result = fit(
             self.module,
             member_weighted_bce,
-            tensors(tr),
-            tensors(va),
+            tensors(tr, x_train),
+            tensors(va, x[va]),
             self.train,
             checkpoint=self.checkpoint,
             log=self.log,
@@ -218,7 +217,7 @@ class MLPEnsemble:
         out = []
         with torch.no_grad():
             for start in range(0, len(x), _PREDICT_BATCH):
-                out.append(self.module(self._stack(x[start : start + _PREDICT_BATCH])))
+                out.append(self.module(self._stack(x[None, start : start + _PREDICT_BATCH])))
         return torch.sigmoid(torch.cat(out).double()).numpy().T
 
     def predict(self, x: np.ndarray) -> np.ndarray:
