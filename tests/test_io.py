@@ -21,6 +21,7 @@ from hepflows.core.io import (
     config_hash,
     read_json,
     read_table,
+    resume_key,
     write_csv,
     write_json,
     write_table,
@@ -403,6 +404,20 @@ def test_config_hash():
     assert h != config_hash({"a": 2, "b": [1.0, 2.0]})
     expected = json.dumps({"a": 1, "b": [1.0, 2.0]}, sort_keys=True, separators=(",", ":"))
     assert h == hashlib.sha256(expected.encode()).hexdigest()[:16]
+
+
+def test_resume_key_changes_with_the_config_or_a_regenerated_input(tmp_path):
+    """A checkpoint of a killed job is only resumed when nothing it was trained from changed."""
+    data = tmp_path / "data.h5"
+    data.write_bytes(b"events")
+    key = resume_key({"epochs": 10}, [data])
+    assert key == resume_key({"epochs": 10}, [data])
+    assert key != resume_key({"epochs": 11}, [data])
+    stat = data.stat()
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # rewritten, same bytes
+    assert key != resume_key({"epochs": 10}, [data])
+    with pytest.raises(FileNotFoundError):
+        resume_key({"epochs": 10}, [tmp_path / "missing.h5"])
 
 
 def test_write_csv(tmp_path):

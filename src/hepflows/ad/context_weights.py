@@ -23,7 +23,7 @@ from hepflows.core.io import EventTable, config_hash, write_table
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
-    ckpt = checkpoint_path(args.out, "context_weights", params)
+    ckpt = checkpoint_path(args.out, "context_weights", params, [args.data, args.mc, args.scaler])
     clf = fit_density_ratio(
         sc.ctx(inp.data.train),
         sc.ctx(inp.mc.train),

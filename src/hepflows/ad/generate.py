@@ -26,7 +26,9 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     method = params["method"]
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
-    ckpt = checkpoint_path(args.out, "generate", params)
+    ckpt = checkpoint_path(
+        args.out, "generate", params, [args.data, args.mc, args.scaler, args.context_weights]
+    )
     flow, spec, result = train_conditional_flow(
         sc.feat(inp.data.train),
         sc.ctx(inp.data.train),

@@ -28,7 +28,12 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     method = params["method"]
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
-    ckpt_top = checkpoint_path(args.out, "morph-top", params)
+    ckpt_top = checkpoint_path(
+        args.out,
+        "morph-top",
+        params,
+        [args.data, args.mc, args.scaler, args.context_weights, *args.base_model],
+    )
     base, saved = load_model(args.base_model[0])
     base_spec = {k: v for k, v in saved.items() if k not in _SAVED_ONLY}
     log.info("training the top flow on CR data")

@@ -22,7 +22,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     mc = read_table(args.mc)
     scaler = InputScaler.load(args.scaler)
     train = mc.select(mc_split_indices(mc, params, args.dataset)[0])
-    ckpt = checkpoint_path(args.out_model[0], "morph-base", params)
+    ckpt = checkpoint_path(args.out_model[0], "morph-base", params, [args.mc, args.scaler])
     log.info(f"training the base flow on {len(train)} CR MC events")
     flow, spec, result = train_conditional_flow(
         scaler.feat(train),

@@ -21,7 +21,7 @@ from hepflows.core.cli import StepParser, run_step
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     sc = inp.scaler
-    ckpt = checkpoint_path(args.out, "reweight", params)
+    ckpt = checkpoint_path(args.out, "reweight", params, [args.data, args.mc, args.scaler])
     clf = fit_density_ratio(
         sc.both(inp.data.train),
         sc.both(inp.mc.train),

@@ -6,7 +6,7 @@ set trains and is checked on exactly the same events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,14 @@ import numpy as np
 
 from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import split_indices
-from hepflows.core.io import DataError, EventTable, config_hash, read_table, write_table
+from hepflows.core.io import (
+    DataError,
+    EventTable,
+    config_hash,
+    read_table,
+    resume_key,
+    write_table,
+)
 from hepflows.core.seeding import derive_rng, derive_seed
 
 
@@ -137,9 +144,11 @@ def write_template(
     write_table(path, table, seed=inputs.data_seed, config_hash=config_hash(dict(params)))
 
 
-def checkpoint_path(out: str | Path, name: str, params: Mapping[str, Any]) -> Path:
-    """A resume file beside the output, keyed by the hyperparameters (a changed config starts
-    afresh)."""
+def checkpoint_path(
+    out: str | Path, name: str, params: Mapping[str, Any], inputs: Sequence[str | Path]
+) -> Path:
+    """A resume file beside the output, keyed by the hyperparameters and the input files (a
+    changed config or a regenerated input starts afresh)."""
     directory = Path(out).parent / "checkpoints"
     directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{name}-{config_hash(dict(params))}.ckpt"
+    return directory / f"{name}-{resume_key(dict(params), inputs)}.ckpt"

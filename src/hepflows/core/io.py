@@ -284,6 +284,17 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+def resume_key(params: Any, inputs: Sequence[PathLike]) -> str:
+    """Key of resumable work: the hyperparameters and the inputs as Snakemake sees them (size
+    and modification time). A checkpoint left by a killed job is picked up again only when
+    neither the config nor an input file has changed since; otherwise the job starts afresh."""
+    stats = []
+    for path in inputs:
+        st = os.stat(path)
+        stats.append([str(path), st.st_size, st.st_mtime_ns])
+    return config_hash({"params": params, "inputs": stats})
+
+
 def write_csv(path: PathLike, df: pandas.DataFrame, *, index: bool = False) -> None:
     """Write a DataFrame as CSV atomically (index dropped unless asked for)."""
     with atomic_output(path) as tmp:
