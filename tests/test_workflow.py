@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,13 +117,23 @@ def test_paper_scale_dag_stays_in_the_low_thousands():
     counts = dry_run("all_AD", "--configfile", str(ROOT / "config/paper.yaml"))
     total = counts.pop("total")
     assert 1000 < total < 3000
-    # 3 signals x 7 injections x 10 seeds data sets; one ensemble job per (point, method).
+    # 3 signals x 7 injections x 10 seeds data sets; one job trains the 4 weak methods'
+    # ensembles at a point (discrim.one_job_per: point).
     assert counts["ad_make_data"] == 210
-    assert counts["ad_discriminate"] == 210 * 4
+    assert counts["ad_discriminate"] == 210
     assert counts["ad_supervised"] == 30
     assert counts["ad_generate"] == counts["ad_morph"] == counts["ad_reweight"] == 210
     # The MC base flow of morph: one per seed, shared by every signal and injection.
     assert counts["ad_morph_base"] == 10
+
+
+def test_one_discrimination_job_per_method_or_per_point(tmp_path):
+    paper = ["all_AD", "--configfile", str(ROOT / "config/paper.yaml")]
+    method = overlay(tmp_path, "method.yaml", {"ad": {"discrim": {"one_job_per": "method"}}})
+    per_method = dry_run(*paper, method)
+    per_point = dry_run(*paper)
+    assert per_method["ad_discriminate"] == 4 * per_point["ad_discriminate"] == 840
+    assert per_method["total"] - per_point["total"] == 630
 
 
 def test_signal_injection_dag_of_the_default_config():
@@ -347,3 +358,34 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     assert f"epoch {epoch}/60 " not in after and f"epoch {epoch + 1}/60 " in after
     assert "epoch 60/60 " in after
     assert target.exists() and not list(target.parent.glob("checkpoints/*.ckpt"))
+
+
+def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path):
+    """discrim.one_job_per: point trains every method's ensemble in one job, with the numbers
+    of one job per method; after a failure it keeps the ensembles it had finished."""
+    results = tmp_path / "results"
+    shutil.copytree(tiny_run, results)  # copy2 keeps the times: the copy is up to date
+    point = results / "ad/nonres/zp3000/seed1/s0.05"
+    methods = ["ideal", "reweight", "generate", "morph"]
+    before = {m: read_table(point / m / "scores.h5").data for m in methods}
+    per_point = overlay(tmp_path, "point.yaml", {"ad": {"discrim": {"one_job_per": "point"}}})
+    targets = [str(point / m / "scores.h5") for m in methods]
+    args = [*targets, "--cores", "1", *tiny_args(results, per_point)]
+    args += ["--forcerun", "ad_discriminate", "--allowed-rules", "ad_discriminate"]
+
+    # The second template is unreadable: the job fails after the first ensemble is done.
+    template = point / "reweight/template.h5"
+    shutil.copy2(template, tmp_path / "template.h5")
+    template.write_bytes(template.read_bytes()[:1000])
+    failed = snakemake(*args, check=False)
+    assert failed.returncode != 0
+    assert not any((point / m / "scores.h5").exists() for m in methods)
+    assert len(list((point / "ideal").glob("checkpoints-*/scores.h5"))) == 1
+
+    shutil.copy2(tmp_path / "template.h5", template)
+    snakemake(*args)
+    log = (results / "logs/ad/nonres/zp3000/seed1/s0.05/discriminate.log").read_text()
+    assert log.count("zp3000/s0.05/ideal: reusing the finished ensemble") == 1
+    for m in methods:
+        np.testing.assert_array_equal(read_table(point / m / "scores.h5").data, before[m])
+    assert not list(point.glob("*/checkpoints-*"))

@@ -285,33 +285,65 @@ rule ad_closure:
 
 
 # ---------------------------------------------------------------- 4. SR discrimination
-rule ad_discriminate:
-    input:
-        data=f"{AD_POINT}/data.h5",
-        template=ad_template,
-        test=f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
-        scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
-    output:
-        f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/scores.h5",
-    params:
-        cfg=ad_params(["sr"], discrim=AD["discrim"]),
-        tag=lambda w: f"{w.signal}/s{w.inj}/{w.method}",
-    conda:
-        AD_ENV
-    log:
-        f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.log",
-    benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.tsv"
-    threads: AD_RES["train"]["threads"]
-    resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
-    shell:
-        step(
-            "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
-            " --tag {params.tag} --positives {input.data} --template {input.template}"
-            " --test {input.test} --scaler {input.scaler} --out {output}",
-        )
+if AD["discrim"]["one_job_per"] == "method":
+
+    rule ad_discriminate:
+        input:
+            data=f"{AD_POINT}/data.h5",
+            template=ad_template,
+            test=f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
+            scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
+        output:
+            f"{AD_POINT}/{{method}}/scores.h5",
+        params:
+            cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+            tag="{signal}/s{inj}/{method}",
+        conda:
+            AD_ENV
+        log:
+            f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.log",
+        benchmark:
+            f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.tsv"
+        threads: AD_RES["train"]["threads"]
+        resources:
+            mem_mb=AD_RES["train"]["mem_mb"],
+            runtime=AD_RES["train"]["runtime"],
+        shell:
+            step(
+                "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
+                " --tag {params.tag} --positives {input.data} --template {input.template}"
+                " --test {input.test} --scaler {input.scaler} --out {output}",
+            )
+
+else:
+
+    rule ad_discriminate:
+        input:
+            data=f"{AD_POINT}/data.h5",
+            templates=[ad_point_template(m) for m in ad_methods("weak")],
+            test=f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
+            scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
+        output:
+            [f"{AD_POINT}/{m}/scores.h5" for m in ad_methods("weak")],
+        params:
+            cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+            tags=" ".join(f"{{signal}}/s{{inj}}/{m}" for m in ad_methods("weak")),
+        conda:
+            AD_ENV
+        log:
+            f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.log",
+        benchmark:
+            f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.tsv"
+        threads: AD_RES["train"]["threads"]
+        resources:
+            mem_mb=AD_RES["train"]["mem_mb"],
+            runtime=AD_RES["train"]["runtime"] * len(ad_methods("weak")),
+        shell:
+            step(
+                "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
+                " --tag {params.tags} --positives {input.data} --template {input.templates}"
+                " --test {input.test} --scaler {input.scaler} --out {output}",
+            )
 
 
 rule ad_supervised:
@@ -323,8 +355,8 @@ rule ad_supervised:
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/supervised/scores.h5",
     params:
-        cfg=ad_params(["sr"], discrim=AD["discrim"]),
-        tag=lambda w: f"{w.signal}/supervised",
+        cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+        tag="{signal}/supervised",
     conda:
         AD_ENV
     log:
@@ -363,8 +395,6 @@ rule ad_evaluate:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_{{method}}_s{{inj}}.log",
-    group:
-        "ad_summary"
     threads: AD_RES["light"]["threads"]
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -390,8 +420,6 @@ rule ad_evaluate_supervised:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_supervised.log",
-    group:
-        "ad_summary"
     threads: AD_RES["light"]["threads"]
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -417,8 +445,6 @@ rule ad_aggregate:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/aggregate.log",
-    group:
-        "ad_summary"
     threads: AD_RES["light"]["threads"]
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -437,13 +463,11 @@ rule ad_plot_max_sic:
         multiext(f"{AD_PLOT}/max_sic_vs_sb", ".pdf", ".png"),
     params:
         cfg=as_json({}),
-        title=lambda w: f"{w.dataset}, {w.signal}",
+        title="{dataset}, {signal}",
     conda:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_max_sic.log",
-    group:
-        "ad_summary"
     threads: 1
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -467,8 +491,6 @@ rule ad_plot_sic_curves:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_sic_curves_s{{inj}}.log",
-    group:
-        "ad_summary"
     threads: 1
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -487,13 +509,11 @@ rule ad_plot_closure:
         multiext(f"{AD_PLOT}/closure_summary", ".pdf", ".png"),
     params:
         cfg=as_json({}),
-        title=lambda w: f"{w.dataset}, {w.signal}",
+        title="{dataset}, {signal}",
     conda:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_closure.log",
-    group:
-        "ad_summary"
     threads: 1
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],
@@ -523,8 +543,6 @@ rule ad_plot_weights:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_weights_s{{inj}}.log",
-    group:
-        "ad_summary"
     threads: 1
     resources:
         mem_mb=AD_RES["light"]["mem_mb"],

@@ -69,6 +69,17 @@ def ad_template(w, name="template.h5"):
 
 
 AD_POINT = f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}"
+
+
+def ad_point_template(method):
+    """The template a method's SR classifier trains against, as a wildcard pattern."""
+    if method == "ideal":
+        return ad_static("{dataset}", "ideal/template.h5")
+    return f"{AD_POINT}/{method}/template.h5"
+
+
+# What the discriminator step sees: its granularity is a workflow choice, not a setting of it.
+AD_DISCRIM = {k: v for k, v in AD["discrim"].items() if k != "one_job_per"}
 AD_TEMPLATE_INPUTS = {
     "data": f"{AD_POINT}/data.h5",
     "mc": f"{AD_DIR}/{{dataset}}/static/mc.h5",

@@ -10,13 +10,11 @@ validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_defa
 
 RESULTS = config["results"]
 
-# Every step runs with the interpreter that runs Snakemake (the project's environment), and
-# with BLAS/OpenMP pinned to the rule's threads before numpy is imported; the step module
-# pins torch and threadpoolctl to the same number (hepflows.core.cli).
-PYTHON = (
-    "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} "
-    f"{shlex.quote(sys.executable)} -m"
-)
+# Every step runs with the interpreter that runs Snakemake (the project's environment).
+# Snakemake exports OMP/MKL/OPENBLAS_NUM_THREADS={threads} to every shell job, and the step
+# pins torch, BLAS and OpenMP to --threads again itself (hepflows.core.runtime), so the command
+# carries no environment prefix: each placeholder costs the paper-scale dry run ~3x2k formats.
+PYTHON = f"{shlex.quote(sys.executable)} -m"
 STEP_ARGS = "--params {params.cfg:q} --threads {threads} --log {log:q}"
 
 

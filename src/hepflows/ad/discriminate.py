@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,31 +14,72 @@ from hepflows.ad.discrimination import clean_template_weights, train_ensemble_sc
 from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import sr_mask
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.io import EventTable, config_hash, read_table, write_table
+from hepflows.core.io import EventTable, config_hash, read_table, resume_key, write_table
 from hepflows.core.seeding import derive_seed
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
-    cfg, master, discrim = params["dataset"], params["seed"], params["discrim"]
+    if not len(args.template) == len(args.tag) == len(args.out):
+        raise ValueError(
+            f"--template, --tag and --out need one entry per classifier; got "
+            f"{len(args.template)}, {len(args.tag)} and {len(args.out)}"
+        )
+    cfg = params["dataset"]
     scaler = InputScaler.load(args.scaler)
     positives = read_table(args.positives)
     if not args.supervised:
         positives = positives.select(sr_mask(positives, cfg["sr"]))
-    template = read_table(args.template)
     test = read_table(args.test, require_labels=True)
+    # One job may train the ensembles of several methods (discrim.one_job_per: point). Each
+    # finished one is kept in its work folder, so a killed job resumes with the next method:
+    # Snakemake deletes all outputs of an incomplete job, not the work folders.
+    finished = []
+    for template_path, tag, out in zip(args.template, args.tag, args.out, strict=True):
+        inputs = [args.positives, template_path, args.test, args.scaler]
+        work = Path(out).parent / f"checkpoints-{resume_key(params, inputs)}"
+        done = work / "scores.h5"
+        if done.exists():
+            log.info(f"{tag}: reusing the finished ensemble in {work}")
+        else:
+            template = read_table(template_path)
+            work.mkdir(parents=True, exist_ok=True)
+            table = _ensemble_scores(
+                args, params, tag, positives, template, test, scaler, work, log
+            )
+            write_table(done, table, seed=args.data_seed, config_hash=config_hash(params))
+        finished.append((done, Path(out)))
+    for done, out in finished:
+        done.replace(out)
+        # This work folder and any left by killed runs with other settings or inputs.
+        for work in out.parent.glob("checkpoints-*"):
+            shutil.rmtree(work)
+
+
+def _ensemble_scores(
+    args: argparse.Namespace,
+    params: dict[str, Any],
+    tag: str,
+    positives: EventTable,
+    template: EventTable,
+    test: EventTable,
+    scaler: InputScaler,
+    work: Path,
+    log: logging.Logger,
+) -> EventTable:
+    """The mean score of one ensemble (signal-like vs one template) on the test set."""
+    discrim = params["discrim"]
     keep, weights = clean_template_weights(
         template.weights, len(template), len(positives), discrim["weight_sigma_cut"]
     )
     log.info(
-        f"{len(positives)} {'signal' if args.supervised else 'SR data'} events vs "
+        f"{tag}: {len(positives)} {'signal' if args.supervised else 'SR data'} events vs "
         f"{int(keep.sum())} template events ({int((~keep).sum())} dropped by the weight cut)"
     )
     n = discrim["ensemble"]
     seeds = [
-        derive_seed(master, args.dataset, args.data_seed, args.tag, "member", k) for k in range(n)
+        derive_seed(params["seed"], args.dataset, args.data_seed, tag, "member", k)
+        for k in range(n)
     ]
-    work = Path(args.out).parent / f"checkpoints-{config_hash(params)}"
-    work.mkdir(parents=True, exist_ok=True)
     score = train_ensemble_scores(
         scaler.feat(positives),
         scaler.feat(template.select(keep)),
@@ -50,26 +92,22 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         work_dir=work,
         log=log,
     )
-    table = EventTable(score[:, None], ["score"], labels=test.labels)
-    write_table(args.out, table, seed=args.data_seed, config_hash=config_hash(params))
-    for f in work.iterdir():
-        f.unlink()
-    work.rmdir()
+    return EventTable(score[:, None], ["score"], labels=test.labels)
 
 
 def parser() -> StepParser:
     p = StepParser(__doc__)
     p.add_argument("--dataset", required=True)
     p.add_argument("--data-seed", type=int, required=True)
-    p.add_argument("--tag", required=True, help="names this classifier's random streams")
+    p.add_argument("--tag", required=True, nargs="+", help="names each ensemble's random streams")
     p.add_argument(
         "--positives", required=True, help="SR data, or the signal sample with --supervised"
     )
     p.add_argument("--supervised", action="store_true")
-    p.add_argument("--template", required=True)
+    p.add_argument("--template", required=True, nargs="+", help="one per ensemble")
     p.add_argument("--test", required=True)
     p.add_argument("--scaler", required=True)
-    p.add_output("--out", help="ensemble score on the test set (HDF5)")
+    p.add_output("--out", nargs="+", help="each ensemble's score on the test set (HDF5)")
     return p
 
 
