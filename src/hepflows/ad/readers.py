@@ -1,0 +1,131 @@
+"""Readers for the real file formats behind the ``ad`` datasets.
+
+* LHC Olympics 2020 R&D (and its Herwig background): a pandas HDF5 table with, per jet j1/j2,
+  the momentum ``px py pz``, the mass ``m`` and the N-subjettiness ``tau1 tau2 tau3`` (columns
+  ``pxj1 ... tau3j2``, GeV) and a ``label`` column (1 = signal). We compute the dijet mass and the
+  four features of the resonant analysis, in TeV.
+* The non-resonant analysis' own text files (seed 003): whitespace-separated columns with a
+  header line, in GeV; we keep the seven columns of the ``nonres`` dataset by name.
+
+Both return an :class:`EventTable` in the column order of the dataset and fail with one line that
+names the file and what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hepflows.core.io import DataError, EventTable
+
+LHCO_JET_COLUMNS = ("px", "py", "pz", "m", "tau1", "tau2", "tau3")
+LHCO_COLUMNS = tuple(f"{c}j{jet}" for jet in (1, 2) for c in LHCO_JET_COLUMNS) + ("label",)
+LHCO_FEATURES = ("m_jj", "m_jmin", "dm_j", "tau21_jmin", "tau21_jmax")
+NONRES_COLUMNS = ("ht", "met", "m_jj", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2")
+GEV_PER_TEV = 1000.0
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return path
+
+
+def _require(path: Path, have: Sequence[str], need: Sequence[str], what: str) -> None:
+    missing = [c for c in need if c not in have]
+    if missing:
+        raise DataError(f"{path}: missing {what} {missing}; found {list(have)}")
+
+
+def read_lhco_table(path: str | Path, key: str = "df") -> pd.DataFrame:
+    """The raw R&D table under ``key``, checked for the columns the analysis uses."""
+    path = _existing(path)
+    try:
+        with pd.HDFStore(path, mode="r") as store:
+            keys = [k.lstrip("/") for k in store.keys()]
+            if key not in keys:
+                raise DataError(f"{path}: no table under key {key!r}; the file has {keys}")
+            frame = store.get(key)
+    except DataError:
+        raise
+    except Exception as err:  # PyTables raises its own errors for a file that is not HDF5
+        raise DataError(f"{path}: not a pandas HDF5 file ({err})") from err
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{path}: key {key!r} holds a {type(frame).__name__}, not a table")
+    _require(path, list(frame.columns), LHCO_COLUMNS, "columns")
+    return frame
+
+
+def lhco_features(frame: pd.DataFrame) -> np.ndarray:
+    """m_jj, m_jmin, dm_j, tau21 of the lighter and of the heavier jet (masses in TeV).
+
+    tau21 = tau2 / tau1; a jet with tau1 = 0 (a single constituent) gets tau21 = 0.
+    """
+    jets = {}
+    for jet in (1, 2):
+        p = frame[[f"pxj{jet}", f"pyj{jet}", f"pzj{jet}"]].to_numpy(np.float64)
+        m = frame[f"mj{jet}"].to_numpy(np.float64)
+        tau1 = frame[f"tau1j{jet}"].to_numpy(np.float64)
+        tau2 = frame[f"tau2j{jet}"].to_numpy(np.float64)
+        tau21 = np.divide(tau2, tau1, out=np.zeros_like(tau2), where=tau1 > 0)
+        energy = np.sqrt(np.sum(p**2, axis=1) + m**2)
+        jets[jet] = (p, m, energy, tau21)
+    p = jets[1][0] + jets[2][0]
+    energy = jets[1][2] + jets[2][2]
+    m_jj = np.sqrt(np.maximum(energy**2 - np.sum(p**2, axis=1), 0.0))
+    m1, m2 = jets[1][1], jets[2][1]
+    first_lighter = m1 <= m2
+    tau_lighter = np.where(first_lighter, jets[1][3], jets[2][3])
+    tau_heavier = np.where(first_lighter, jets[2][3], jets[1][3])
+    return np.column_stack(
+        [
+            m_jj / GEV_PER_TEV,
+            np.minimum(m1, m2) / GEV_PER_TEV,
+            np.abs(m1 - m2) / GEV_PER_TEV,
+            tau_lighter,
+            tau_heavier,
+        ]
+    )
+
+
+def read_lhco(path: str | Path, key: str = "df") -> EventTable:
+    """An R&D file as an ``lhco`` table, truth labels kept (1 = signal)."""
+    frame = read_lhco_table(path, key)
+    events = lhco_features(frame)
+    if not np.isfinite(events).all():
+        rows = np.flatnonzero(~np.isfinite(events).all(axis=1))
+        raise DataError(f"{path}: non-finite values in {len(rows)} events (first row {rows[0]})")
+    labels = frame["label"].to_numpy()
+    if not np.isin(labels, (0, 1)).all():
+        raise DataError(f"{path}: column 'label' must hold 0 (background) or 1 (signal)")
+    return EventTable(events, list(LHCO_FEATURES), labels=labels.astype(np.int8), source=str(path))
+
+
+def read_nonres_text(path: str | Path, columns: Mapping[str, str] | None = None) -> EventTable:
+    """A whitespace-separated text file with a header line as a ``nonres`` table (GeV).
+
+    ``columns`` maps our names (ht, met, m_jj, tau21_j1, ...) to the file's header names where
+    they differ; every other column of the file (jet pT, eta, phi, phi_met, ...) is ignored.
+    """
+    path = _existing(path)
+    names = {c: (columns or {}).get(c, c) for c in NONRES_COLUMNS}
+    try:
+        frame = pd.read_csv(path, sep=r"\s+", comment=None)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a whitespace-separated text table ({err})") from err
+    header = [str(c).lstrip("#").strip() for c in frame.columns]
+    frame.columns = header
+    _require(path, header, list(names.values()), "header columns")
+    values = frame[list(names.values())].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"{path}: {int(bad.sum())} non-numeric or non-finite values, first in column "
+            f"{list(names.values())[col]!r} of data row {row + 1}"
+        )
+    return EventTable(values, list(NONRES_COLUMNS), source=str(path))
