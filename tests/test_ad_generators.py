@@ -47,9 +47,12 @@ def test_spec_columns() -> None:
     assert SPECS["nonres"].units["ht"] == "GeV" and SPECS["nonres"].units["tau21_j1"] == ""
     assert SPECS["nonres"].signals == ("zp2000", "zp3000", "zp4000")
     assert SPECS["toy"].signals == ("sig",)
+    assert SPECS["lhco"].context == ("m_jj",) and SPECS["lhco"].units["dm_j"] == "TeV"
+    assert SPECS["lhco"].features == ("m_jmin", "dm_j", "tau21_jmin", "tau21_jmax")
+    assert DEFAULT_SR["lhco"] == {"m_jj": (3.3, 3.7)}  # an interval: sidebands on both sides
 
 
-@pytest.mark.parametrize("dataset", ["toy", "nonres"])
+@pytest.mark.parametrize("dataset", ["toy", "nonres", "lhco"])
 @pytest.mark.parametrize("variant", ["data", "mc_reg", "mc_mod"])
 def test_background_shape_and_determinism(dataset: str, variant: str) -> None:
     a = generate_background(dataset, 1000, np.random.default_rng(7), variant=variant)
@@ -66,7 +69,8 @@ def test_background_shape_and_determinism(dataset: str, variant: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("dataset", "signal"), [("toy", "sig")] + [("nonres", s) for s in SPECS["nonres"].signals]
+    ("dataset", "signal"),
+    [("toy", "sig"), ("lhco", "wp3500")] + [("nonres", s) for s in SPECS["nonres"].signals],
 )
 def test_signal_shape_and_determinism(dataset: str, signal: str) -> None:
     a = generate_signal(dataset, signal, 500, np.random.default_rng(3))
@@ -92,11 +96,24 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="zp2000"):
         generate_signal("nonres", "zp5000", 10, rng)
     with pytest.raises(ValueError, match="nonres"):
-        generate_background("lhco", 10, rng)
+        generate_background("lhc", 10, rng)
+    with pytest.raises(ValueError, match="mj_shift .* applies to lhco, not nonres"):
+        generate_background("nonres", 10, rng, mj_shift=0.1)
     with pytest.raises(ValueError, match="mc_reg"):
         generate_background("toy", 10, rng, variant="herwig")
     with pytest.raises(ValueError, match="non-negative"):
         generate_background("toy", -1, rng)
+
+
+def test_lhco_sidebands_surround_the_sr_and_the_shift_reaches_every_sample() -> None:
+    bkg = generate_background("lhco", 100_000, np.random.default_rng(4))
+    sr = sr_mask("lhco", bkg)
+    assert 0.12 < sr.mean() < 0.14
+    assert (bkg[~sr, 0] <= 3.3).mean() > 0.5 and (bkg[~sr, 0] > 3.7).mean() > 0.1
+    shifted = generate_background("lhco", 100_000, np.random.default_rng(4), mj_shift=0.1)
+    np.testing.assert_allclose(shifted[:, 1], bkg[:, 1] + 0.1 * bkg[:, 0])
+    sig = generate_signal("lhco", "wp3500", 1000, np.random.default_rng(5), mj_shift=0.1)
+    assert np.median(sig[:, 1]) > 0.4  # 0.11 TeV + 0.1 * 3.5 TeV
 
 
 # ----------------------------------------------------------------- toy

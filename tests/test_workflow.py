@@ -136,6 +136,18 @@ def test_one_discrimination_job_per_method_or_per_point(tmp_path):
     assert per_method["total"] - per_point["total"] == 630
 
 
+def test_resonant_lhco_dataset_plans_its_scan(tmp_path):
+    only_lhco = overlay(
+        tmp_path,
+        "lhco.yaml",
+        {"ad": {"datasets": {"nonres": {"enabled": False}, "toy": {"enabled": False},
+                             "lhco": {"enabled": True, "mj_shift": 0.1}}}},
+    )  # fmt: skip
+    counts = dry_run("all_AD", "--configfile", only_lhco)
+    assert counts["ad_make_data"] == counts["ad_generate"] == 1 * 3 * 3  # signal x inj x seed
+    assert counts["ad_make_static"] == 1
+
+
 def test_signal_injection_dag_of_the_default_config():
     counts = dry_run("all_AD")
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]

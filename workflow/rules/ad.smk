@@ -30,7 +30,7 @@ rule ad_make_static:
         reference=f"{AD_DIR}/{{dataset}}/static/reference_sr.h5",
         scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
     params:
-        cfg=ad_params(["sr", "mc_variant", "n_mc", "n_ideal"],
+        cfg=ad_params(["sr", "mc_variant", "n_mc", "n_ideal", *AD_SHAPE_KEYS],
             preprocessing=AD["preprocessing"],
         ),
     conda:
@@ -55,7 +55,7 @@ rule ad_make_testset:
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
     params:
-        cfg=ad_params(["sr", "n_test_signal", "n_test_background"]),
+        cfg=ad_params(["sr", "n_test_signal", "n_test_background", *AD_SHAPE_KEYS]),
     conda:
         AD_ENV
     log:
@@ -75,7 +75,7 @@ rule ad_make_signal_pool:
     output:
         f"{AD_DIR}/{{dataset}}/static/signal_{{signal}}.h5",
     params:
-        cfg=ad_params(["sr", "n_signal"]),
+        cfg=ad_params(["sr", "n_signal", *AD_SHAPE_KEYS]),
     conda:
         AD_ENV
     log:
@@ -95,7 +95,7 @@ rule ad_make_data:
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/data.h5",
     params:
-        cfg=ad_params(["sr", "n_data"]),
+        cfg=ad_params(["sr", "n_data", *AD_SHAPE_KEYS]),
     conda:
         AD_ENV
     log:

@@ -6,6 +6,8 @@ AD_BENCH = f"{RESULTS}/benchmarks/ad"
 AD_TEMPLATE_METHODS = ["reweight", "generate", "morph"]
 AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
 AD_RES = AD["resources"]
+# Dataset settings that change the generated events themselves (every sample step uses them).
+AD_SHAPE_KEYS = ["mj_shift"]
 
 
 
@@ -28,9 +30,10 @@ def ad_injections():
 
 
 def ad_dataset_params(dataset, keys):
-    """Only the dataset settings a step uses, so other settings do not rerun it."""
+    """Only the dataset settings a step uses, so other settings do not rerun it (a setting a
+    dataset does not have, such as lhco's mj_shift elsewhere, is left out)."""
     cfg = AD["datasets"][dataset]
-    return {k: cfg.get(k) for k in keys}
+    return {k: cfg[k] for k in keys if k in cfg}
 
 
 def ad_params(keys, **sections):

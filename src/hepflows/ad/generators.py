@@ -27,6 +27,8 @@ from math import cos, pi, sin
 
 import numpy as np
 
+from hepflows.ad import lhco_synth
+
 Box = Mapping[str, Sequence[float | None]]
 
 VARIANTS = ("data", "mc_reg", "mc_mod")
@@ -76,12 +78,28 @@ SPECS: dict[str, DatasetSpec] = {
         },
         signals=("zp2000", "zp3000", "zp4000"),
     ),
+    "lhco": DatasetSpec(
+        name="lhco",
+        context=lhco_synth.COLUMNS[:1],
+        features=lhco_synth.COLUMNS[1:],
+        units=dict.fromkeys(("m_jj", "m_jmin", "dm_j"), "TeV")
+        | dict.fromkeys(("tau21_jmin", "tau21_jmax"), ""),
+        labels={
+            "m_jj": "$m_{jj}$",
+            "m_jmin": "$m_{j}^{\\min}$",
+            "dm_j": "$\\Delta m_{j}$",
+            "tau21_jmin": "$\\tau_{21}^{j,\\min}$",
+            "tau21_jmax": "$\\tau_{21}^{j,\\max}$",
+        },
+        signals=("wp3500",),
+    ),
 }
 
 # Config defaults; the run-time SR comes from the workflow config. lo < v <= hi, None = open.
 DEFAULT_SR: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "toy": {"m1": (1.0, None), "m2": (1.0, None)},
     "nonres": {"ht": (800.0, None), "met": (75.0, None)},
+    "lhco": {"m_jj": (3.3, 3.7)},
 }
 
 
@@ -287,34 +305,48 @@ def _zprime(mass: float, n: int, rng: np.random.Generator) -> np.ndarray:
 # --------------------------------------------------------------------------- public API
 
 
+def _check_shift(dataset: str, mj_shift: float) -> None:
+    if mj_shift and dataset != "lhco":
+        raise ValueError(f"mj_shift (jet masses += mj_shift * m_jj) applies to lhco, not {dataset}")
+
+
 def generate_background(
-    dataset: str, n: int, rng: np.random.Generator, *, variant: str = "data"
+    dataset: str, n: int, rng: np.random.Generator, *, variant: str = "data", mj_shift: float = 0.0
 ) -> np.ndarray:
     """Background events, shape (n, n_columns) in ``SPECS[dataset].columns`` order.
 
     "data" is the true background (draw the ideal and test samples with other generators);
     "mc_reg" and "mc_mod" are simulations with moderate and strong mis-modelling.
+    ``mj_shift`` is the lhco stress test (both jet masses += mj_shift * m_jj).
     """
     get_spec(dataset)
     n = _check_n(n)
+    _check_shift(dataset, mj_shift)
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; available: {list(VARIANTS)}")
     if dataset == "toy":
         return _toy_background(n, rng, variant)
+    if dataset == "lhco":
+        return lhco_synth.shift_jet_masses(lhco_synth.background(n, rng, variant), mj_shift)
     events = _qcd(n, rng)
     return events if variant == "data" else _distort(events, variant)
 
 
-def generate_signal(dataset: str, signal: str, n: int, rng: np.random.Generator) -> np.ndarray:
+def generate_signal(
+    dataset: str, signal: str, n: int, rng: np.random.Generator, *, mj_shift: float = 0.0
+) -> np.ndarray:
     """Signal events, shape (n, n_columns) in ``SPECS[dataset].columns`` order."""
     spec = get_spec(dataset)
     n = _check_n(n)
+    _check_shift(dataset, mj_shift)
     if signal not in spec.signals:
         raise ValueError(
             f"unknown signal {signal!r} for dataset {dataset!r}; available: {list(spec.signals)}"
         )
     if dataset == "toy":
         return _toy_signal(n, rng)
+    if dataset == "lhco":
+        return lhco_synth.shift_jet_masses(lhco_synth.signal(n, rng), mj_shift)
     return _zprime(SIGNAL_MASSES[signal], n, rng)
 
 

@@ -104,9 +104,7 @@ def background(n: int, rng: np.random.Generator, variant: str = "data") -> np.nd
     elif variant in MC_DISTORTIONS:
         scale, shift = MC_DISTORTIONS[variant]
     else:
-        raise ValueError(
-            f"unknown variant {variant!r}; available: {['data', *MC_DISTORTIONS]}"
-        )
+        raise ValueError(f"unknown variant {variant!r}; available: {['data', *MC_DISTORTIONS]}")
     m_jj = sample_mjj(n, rng)
     return np.column_stack([m_jj, _jets(m_jj, rng, scale, shift)])
 

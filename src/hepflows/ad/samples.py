@@ -21,6 +21,11 @@ Generator = Callable[[int, np.random.Generator], np.ndarray]
 CHUNK = 500_000
 
 
+def _shift(cfg: Mapping[str, Any]) -> float:
+    """The lhco jet-mass shift of the config (absent for the other datasets)."""
+    return float(cfg.get("mj_shift") or 0.0)
+
+
 def _table(dataset: str, data: np.ndarray, labels: np.ndarray | None = None) -> EventTable:
     return EventTable(data=data, columns=list(SPECS[dataset].columns), labels=labels)
 
@@ -60,16 +65,25 @@ def static_samples(dataset: str, cfg: Mapping[str, Any], master_seed: int) -> di
                 cfg["n_mc"],
                 derive_rng(master_seed, dataset, "mc"),
                 variant=cfg["mc_variant"],
+                mj_shift=_shift(cfg),
             ),
         ),
         "ideal": _table(
             dataset,
-            generate_background(dataset, cfg["n_ideal"], derive_rng(master_seed, dataset, "ideal")),
+            generate_background(
+                dataset,
+                cfg["n_ideal"],
+                derive_rng(master_seed, dataset, "ideal"),
+                mj_shift=_shift(cfg),
+            ),
         ),
         "reference": _table(
             dataset,
             generate_background(
-                dataset, cfg["n_ideal"], derive_rng(master_seed, dataset, "reference")
+                dataset,
+                cfg["n_ideal"],
+                derive_rng(master_seed, dataset, "reference"),
+                mj_shift=_shift(cfg),
             ),
         ),
     }
@@ -80,7 +94,7 @@ def signal_pool(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: 
     """``n_signal`` SR signal events for the fully supervised classifier (independent of data)."""
     columns = list(SPECS[dataset].columns)
     events = generate_in_box(
-        lambda n, rng: generate_signal(dataset, signal, n, rng),
+        lambda n, rng: generate_signal(dataset, signal, n, rng, mj_shift=_shift(cfg)),
         cfg["n_signal"],
         cfg["sr"],
         columns,
@@ -106,14 +120,17 @@ def injected_data(
     columns = list(SPECS[dataset].columns)
     box = cfg["sr"]
     background = generate_background(
-        dataset, cfg["n_data"], derive_rng(master_seed, dataset, "data", data_seed)
+        dataset,
+        cfg["n_data"],
+        derive_rng(master_seed, dataset, "data", data_seed),
+        mj_shift=_shift(cfg),
     )
     n_bkg_sr = int(in_box(background, columns, box).sum())
     n_sig_sr = int(round(injection * n_bkg_sr))
     injected = np.empty((0, len(columns)))
     if n_sig_sr > 0:
         rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed)
-        pool = generate_signal(dataset, signal, max(4 * n_sig_sr, 1000), rng)
+        pool = generate_signal(dataset, signal, max(4 * n_sig_sr, 1000), rng, mj_shift=_shift(cfg))
         in_sr = in_box(pool, columns, box)
         if in_sr.sum() < n_sig_sr:
             raise ValueError(
@@ -140,14 +157,14 @@ def test_set(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int
     columns = list(SPECS[dataset].columns)
     box = cfg["sr"]
     sig = generate_in_box(
-        lambda n, rng: generate_signal(dataset, signal, n, rng),
+        lambda n, rng: generate_signal(dataset, signal, n, rng, mj_shift=_shift(cfg)),
         cfg["n_test_signal"],
         box,
         columns,
         derive_rng(master_seed, dataset, "test_signal", signal),
     )
     bkg = generate_in_box(
-        lambda n, rng: generate_background(dataset, n, rng),
+        lambda n, rng: generate_background(dataset, n, rng, mj_shift=_shift(cfg)),
         cfg["n_test_background"],
         box,
         columns,
