@@ -174,7 +174,7 @@ rule ad_generate:
         template_cr=f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate/template_cr.h5",
         model=multiext(f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate/flow", ".pt", ".json"),
     params:
-        cfg=ad_params(AD_TEMPLATE_KEYS, method=AD["generate"]),
+        cfg=ad_params([*AD_TEMPLATE_KEYS, "context_source", "kde_bandwidth"], method=AD["generate"]),
     conda:
         AD_ENV
     log:

@@ -9,12 +9,13 @@ classifier trained with balanced classes, so no prior correction is needed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.neighbors import KernelDensity
 
 from hepflows.core.classifiers import Classifier, make_classifier
 from hepflows.core.flows import (
@@ -160,6 +161,31 @@ def draw_contexts(
         p = np.clip(weights, 0.0, None)
         p = p / p.sum()
     return contexts[rng.choice(len(contexts), size=n, replace=True, p=p)]
+
+
+def draw_kde_contexts(
+    contexts: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    bandwidth: float | str,
+    inside: Callable[[np.ndarray], np.ndarray],
+    max_rounds: int = 100,
+) -> np.ndarray:
+    """Draw ``n`` contexts from a Gaussian KDE of ``contexts`` (CATHODE's SR m_jj), keeping
+    only draws for which ``inside`` holds, so the kernel tails never leave the SR."""
+    if len(contexts) < 2:
+        raise ValueError(f"a KDE of the SR contexts needs at least 2 events, got {len(contexts)}")
+    kde = KernelDensity(kernel="gaussian", bandwidth=bandwidth).fit(contexts)
+    kept, have = [], 0
+    for _ in range(max_rounds):
+        draw = kde.sample(max(n - have, 1000), random_state=int(rng.integers(2**31 - 1)))
+        draw = draw[inside(draw)]
+        kept.append(draw)
+        have += len(draw)
+        if have >= n:
+            return np.concatenate(kept)[:n]
+    raise ValueError(f"KDE draws fell inside the SR too rarely to collect {n} contexts")
 
 
 def sample_flow(flow: torch.nn.Module, contexts: np.ndarray, seed: int) -> np.ndarray:
