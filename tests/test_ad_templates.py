@@ -128,3 +128,21 @@ def test_discriminator_ensemble_checkpoints_in_its_work_dir_and_resumes(tmp_path
     assert "resuming from epoch 3" in caplog.text
     np.testing.assert_array_equal(again, first)
     assert first.shape == (200,) and ((first > 0) & (first < 1)).all()
+
+
+def test_discriminator_can_average_each_members_best_epochs(tmp_path):
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 4, "batch_size": 128}}
+    args = (x_data, x_template, np.full(900, 600 / 900), x_eval, spec)
+    best = train_ensemble_scores(*args, n_members=2, seeds=[5, 6], device="cpu")
+    averaged = train_ensemble_scores(
+        *args, n_members=2, seeds=[5, 6], device="cpu", average_epochs=3
+    )
+    assert averaged.shape == best.shape and not np.allclose(averaged, best)
+    with pytest.raises(ValueError, match="average_epochs = 3 needs an 'mlp' classifier"):
+        train_ensemble_scores(
+            x_data, x_template, np.full(900, 600 / 900), x_eval, {"kind": "hgb", "max_iter": 5},
+            n_members=1, seeds=[1], device="cpu", average_epochs=3,
+        )  # fmt: skip

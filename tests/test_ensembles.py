@@ -160,3 +160,77 @@ def test_config_block_errors_name_the_problem():
         make_mlp_ensemble({"kind": "mlp", "train": {"seed": 3}}, seeds=[1])
     with pytest.raises(DataError, match="NaN"):
         ensemble([1]).fit(np.array([[np.nan], [1.0]]), np.array([0, 1]))
+
+
+# ------------------------------------------------------------------ k best epochs (CATHODE)
+def test_each_member_averages_its_k_best_epochs():
+    x, y = gaussians(0, n=600)
+    xt, _ = gaussians(9, n=200)
+    ens = MLPEnsemble(
+        [1, 2], hidden=(8,), train={**FAST, "patience": None, "seed": 7}, average_epochs=3
+    ).fit(x, y)
+    assert ens.result is not None and ens.result.top_epochs is not None
+    history = ens.result.history
+    for m, epochs in enumerate(ens.result.top_epochs):
+        losses = [row["member_val_loss"][m] for row in history]
+        assert epochs == sorted(range(1, 9), key=lambda e: losses[e - 1])[:3]
+        assert epochs[0] == ens.result.best_epochs[m]
+    # Each member's score is the plain mean of its three snapshots' predictions.
+    assert ens.result.top_states is not None
+    scaled = (xt - ens.mean[:, None, :]) / ens.std[:, None, :]  # (members, n, inputs)
+    for m, states in enumerate(ens.result.top_states):
+        probs = []
+        for state in states:
+            one = StackedMLP(1, inputs=3, hidden=[8])
+            one.load_state_dict({name: value[None] for name, value in state.items()})
+            with torch.no_grad():
+                logit = one(torch.from_numpy(scaled[m][:, None, :].astype(np.float32)))
+            probs.append(torch.sigmoid(logit.double())[:, 0].numpy())
+        np.testing.assert_allclose(ens.predict_members(xt)[m], np.mean(probs, axis=0), atol=1e-6)
+
+
+def test_averaged_ensemble_saves_and_reloads(tmp_path):
+    x, y = gaussians(0, n=400)
+    ens = MLPEnsemble([1, 2], hidden=(8,), train={**FAST, "seed": 7}, average_epochs=4).fit(x, y)
+    ens.save(tmp_path / "ens")
+    back = MLPEnsemble.load(tmp_path / "ens")
+    assert back.average_epochs == 4
+    np.testing.assert_array_equal(back.predict_members(x), ens.predict_members(x))
+
+
+def test_a_member_stopped_before_k_epochs_averages_what_it_has():
+    x, y = gaussians(0, n=400)
+    ens = MLPEnsemble(
+        [1], hidden=(8,), train={**FAST, "epochs": 2, "seed": 7}, average_epochs=5
+    ).fit(x, y)
+    assert ens.result is not None and ens.result.top_epochs is not None
+    assert sorted(ens.result.top_epochs[0]) == [1, 2]
+    np.testing.assert_allclose(ens.snapshot_weights, [[0.5, 0.5, 0, 0, 0]])
+    assert ((ens.predict(x) > 0) & (ens.predict(x) < 1)).all()
+
+
+def test_kept_epochs_survive_an_interruption(tmp_path):
+    x, y = gaussians(0, n=300)
+    xs = torch.from_numpy(np.stack([x, x[::-1]], axis=1).astype(np.float32))
+    ys = torch.from_numpy(np.stack([y, y[::-1]], axis=1).astype(np.float32))
+    data = (xs, ys, torch.ones_like(ys))
+    cfg = TrainConfig(epochs=6, batch_size=64, lr=3e-3, patience=None, device="cpu", seed=3)
+
+    def model() -> StackedMLP:
+        return StackedMLP(2, inputs=3, hidden=[8], seeds=[1, 2])
+
+    straight = fit(model(), member_weighted_bce, data, data, cfg, keep_best=3)
+
+    def stop_after_4(epoch: int) -> None:
+        if epoch == 4:
+            raise Interrupt
+
+    ckpt = tmp_path / "ens.ckpt"
+    with pytest.raises(Interrupt):
+        fit(model(), member_weighted_bce, data, data, cfg, checkpoint=ckpt, keep_best=3,
+            on_epoch_end=stop_after_4)  # fmt: skip
+    resumed = fit(model(), member_weighted_bce, data, data, cfg, checkpoint=ckpt, keep_best=3)
+    assert resumed.top_epochs == straight.top_epochs
+    for a_member, b_member in zip(resumed.top_states, straight.top_states, strict=True):
+        for a, b in zip(a_member, b_member, strict=True):
+            assert all(torch.equal(a[name], b[name]) for name in a)

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hepflows.ad.regions import sr_mask
 from hepflows.core.io import read_json, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,6 +203,13 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     for inj in ("0", "0.05"):
         morph_spec = read_json(base / f"seed1/s{inj}/morph/flow.json")
         assert morph_spec["base"] == {k: v for k, v in base_spec.items() if k != "hepflows_version"}
+    # morph oversamples x2 here: two base-flow draws per MC SR context, each with its weight.
+    mc = read_table(tiny_run / "ad/nonres/static/mc.h5")
+    sr = yaml.safe_load((ROOT / "config/test.yaml").read_text())["ad"]["datasets"]["nonres"]["sr"]
+    n_mc_sr = int(sr_mask(mc, sr).sum())
+    morph = read_table(base / "seed1/s0/morph/template.h5")
+    assert len(morph) == 2 * n_mc_sr and morph.weights is not None
+    np.testing.assert_array_equal(morph.weights[:n_mc_sr], morph.weights[n_mc_sr:])
     # No checkpoints are left behind by finished jobs.
     assert not list(tiny_run.rglob("*.ckpt"))
 

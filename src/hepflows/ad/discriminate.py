@@ -91,6 +91,7 @@ def _ensemble_scores(
         device=params["device"],
         work_dir=work,
         log=log,
+        average_epochs=discrim["average_epochs"],
     )
     return EventTable(score[:, None], ["score"], labels=test.labels)
 

@@ -54,8 +54,11 @@ def train_ensemble_scores(
     device: str = "auto",
     work_dir: Path | None = None,
     log: logging.Logger | None = None,
+    average_epochs: int = 1,
 ) -> np.ndarray:
     """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``.
+
+    ``average_epochs`` = k > 1: each MLP member scores with the mean of its k best epochs.
 
     MLP members train side by side as one stacked network (checkpointed every epoch); other
     kinds train one after the other, each member's scores kept in ``work_dir`` as soon as it
@@ -71,12 +74,22 @@ def train_ensemble_scores(
             log.info(f"training {n_members} MLP members side by side (seeds {seeds})")
         ckpt = work_dir / "ensemble.ckpt" if work_dir is not None else None
         ensemble = make_mlp_ensemble(
-            dict(spec), seeds=seeds, device=device, checkpoint=ckpt, log=log
+            dict(spec),
+            seeds=seeds,
+            device=device,
+            checkpoint=ckpt,
+            log=log,
+            average_epochs=average_epochs,
         )
         scores = ensemble.fit(x, y, w).predict_members(x_eval)
         if log and ensemble.result is not None:
             log.info(f"best epoch per member: {ensemble.result.best_epochs}")
         return scores.mean(axis=0)
+    if average_epochs != 1:
+        raise ValueError(
+            f"average_epochs = {average_epochs} needs an 'mlp' classifier (it averages "
+            f"epochs), not {spec.get('kind')!r}"
+        )
     scores = np.empty((n_members, len(x_eval)))
     for k, seed in enumerate(seeds):
         done = _member_path(work_dir, k) if work_dir is not None else None

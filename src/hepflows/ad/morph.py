@@ -1,6 +1,7 @@
 """Step: FETA template. On the base flow of MC (step ``morph_base``), a small top flow learns
 the MC -> data map from CR data; MC SR events pushed through the map (weighted by the context
-weights) are the SR template."""
+weights) are the SR template. With ``oversample: k`` the template is instead k x as many events
+drawn from the base flow at the MC SR contexts and pushed through the map, as FETA does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import argparse
 import logging
 from typing import Any
 
+import numpy as np
+
 from hepflows.ad.template_io import (
+    TemplateInputs,
     add_template_arguments,
     checkpoint_path,
     load_inputs,
@@ -17,8 +21,9 @@ from hepflows.ad.template_io import (
     template_table,
     write_template,
 )
-from hepflows.ad.templates import morph_events, train_top_flow
+from hepflows.ad.templates import morph_events, sample_flow, train_top_flow
 from hepflows.core.cli import StepParser, run_step
+from hepflows.core.io import EventTable
 from hepflows.core.models import load_model, save_model
 
 _SAVED_ONLY = ("hepflows_version",)  # written beside a spec, not part of it
@@ -52,19 +57,45 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     )
     save_model(args.out_model[0], model, {**spec, "best_epoch": result.best_epoch})
 
-    weights = read_context_weights(args.context_weights, len(inp.mc_all))
-    use_w = method["use_context_weights"]
-    for part, index, out in (
-        (inp.mc.sr, inp.mc_sr_index, args.out),
-        (inp.mc.holdout, inp.mc_holdout_index, args.out_cr),
+    weights = None
+    if method["use_context_weights"]:
+        weights = read_context_weights(args.context_weights, len(inp.mc_all))
+    # The SR template (optionally oversampled), then the held-out CR MC for closure.
+    for out, part, index, oversample in (
+        (args.out, inp.mc.sr, inp.mc_sr_index, method["oversample"]),
+        (args.out_cr, inp.mc.holdout, inp.mc_holdout_index, None),
     ):
-        feats = sc.feat_inverse(morph_events(model, sc.feat(part), sc.ctx(part)))
-        table = template_table(
-            inp, part.cols(sc.context_columns), feats, weights[index] if use_w else None
-        )
-        write_template(out, table, inp, params)
-    log.info(f"morphed {len(inp.mc.sr)} MC SR events")
+        w = weights[index] if weights is not None else None
+        x, raw_c, w = _morph_inputs(model, inp, part, w, oversample)
+        feats = sc.feat_inverse(morph_events(model, x, sc.context.transform(raw_c)))
+        write_template(out, template_table(inp, raw_c, feats, w), inp, params)
+    log.info(
+        f"morphed {len(inp.mc.sr)} MC SR events into the SR template "
+        f"(oversample: {method['oversample']})"
+    )
     ckpt_top.unlink(missing_ok=True)
+
+
+def _morph_inputs(
+    model: Any,
+    inp: TemplateInputs,
+    part: EventTable,
+    weights: np.ndarray | None,
+    oversample: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Scaled features, physical contexts and weights of the MC events to push through the map.
+
+    Oversampled: each MC context is used about ``oversample`` times (in order, so the context
+    distribution and its weights are kept exactly) with features drawn from the base flow, the
+    MC model itself, instead of the one simulated event.
+    """
+    sc = inp.scaler
+    contexts = part.cols(sc.context_columns)
+    if oversample is None:
+        return sc.feat(part), contexts, weights
+    pick = np.arange(int(round(oversample * len(part)))) % len(part)
+    x = sample_flow(model.base, sc.ctx(part)[pick], stream_seed(inp, "morph", "oversample"))
+    return x, contexts[pick], weights[pick] if weights is not None else None
 
 
 def parser() -> StepParser:

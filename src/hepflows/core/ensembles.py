@@ -87,7 +87,7 @@ class StackedMLP(nn.Module):
 
 def build_stacked_mlp(spec: dict[str, Any]) -> nn.Module:
     return StackedMLP(
-        spec["members"],
+        spec.get("stacked", spec["members"]),
         spec["inputs"],
         spec["hidden"],
         spec.get("activation", "relu"),
@@ -106,7 +106,12 @@ def member_weighted_bce(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> to
 
 
 class MLPEnsemble:
-    """``members`` weighted binary MLP classifiers; ``predict`` is their mean probability."""
+    """``members`` weighted binary MLP classifiers; ``predict`` is their mean probability.
+
+    With ``average_epochs`` = k > 1 each member's prediction is the mean over its k best
+    epochs (by validation loss), as CATHODE does; the k snapshots of every member then sit
+    side by side in one stacked network of members x k, so prediction stays one pass.
+    """
 
     def __init__(
         self,
@@ -119,11 +124,14 @@ class MLPEnsemble:
         log: logging.Logger | None = None,
         val_fraction: float = VAL_FRACTION,
         inputs: int | None = None,
+        average_epochs: int = 1,
     ) -> None:
         if not seeds:
             raise ValueError("an ensemble needs at least one member seed")
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+        if average_epochs < 1:
+            raise ValueError(f"average_epochs must be >= 1, got {average_epochs}")
         activation_layer(activation)
         self.seeds = [int(s) for s in seeds]
         self.hidden = [int(h) for h in hidden]
@@ -136,6 +144,10 @@ class MLPEnsemble:
         self.checkpoint = checkpoint
         self.log = log
         self.inputs = inputs
+        self.average_epochs = int(average_epochs)
+        # (members, average_epochs): how much each snapshot counts in its member's mean; a
+        # member that trained fewer epochs than average_epochs repeats snapshots at weight 0.
+        self.snapshot_weights: np.ndarray | None = None
         self.module: StackedMLP | None = None
         self.mean: np.ndarray | None = None  # (members, inputs)
         self.std: np.ndarray | None = None
@@ -159,12 +171,20 @@ class MLPEnsemble:
             "mean": self.mean.tolist(),
             "std": self.std.tolist(),
             "train": self.train.to_dict(),
+            "average_epochs": self.average_epochs,
+            "stacked": self.members * self.average_epochs,
+            "snapshot_weights": None
+            if self.snapshot_weights is None
+            else self.snapshot_weights.tolist(),
         }
 
-    def _stack(self, picked: np.ndarray) -> torch.Tensor:
-        """(members or 1, n, inputs) -> (n, members, inputs), each in its member's scaling."""
+    def _stack(self, picked: np.ndarray, repeat: int = 1) -> torch.Tensor:
+        """(members or 1, n, inputs) -> (n, members x repeat, inputs), each in its member's
+        scaling (``repeat``: one copy per averaged snapshot of a member)."""
         assert self.mean is not None and self.std is not None
-        scaled = (picked - self.mean[:, None, :]) / self.std[:, None, :]
+        mean = np.repeat(self.mean, repeat, axis=0)[:, None, :]
+        std = np.repeat(self.std, repeat, axis=0)[:, None, :]
+        scaled = (picked - mean) / std
         return torch.from_numpy(np.ascontiguousarray(scaled.transpose(1, 0, 2), np.float32))
 
     def fit(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> MLPEnsemble:
@@ -203,8 +223,26 @@ class MLPEnsemble:
             self.train,
             checkpoint=self.checkpoint,
             log=self.log,
+            keep_best=self.average_epochs,
         )
+        if self.average_epochs > 1:
+            self._stack_snapshots(self.result)
         return self
+
+    def _stack_snapshots(self, result: TrainResult) -> None:
+        """Replace the module by one holding every member's best-epoch snapshots."""
+        assert result.top_states is not None and self.module is not None
+        k = self.average_epochs
+        weights = np.zeros((self.members, k))
+        rows = []
+        for m, states in enumerate(result.top_states):
+            weights[m, : len(states)] = 1.0 / len(states)
+            rows += [states[j % len(states)] for j in range(k)]
+        stacked = StackedMLP(
+            self.members * k, self.inputs, self.hidden, self.activation, self.dropout
+        )
+        stacked.load_state_dict({name: torch.stack([r[name] for r in rows]) for name in rows[0]})
+        self.module, self.snapshot_weights = stacked.eval(), weights
 
     def predict_members(self, x: np.ndarray) -> np.ndarray:
         """P(class 1) per member, shape (members, n), float64."""
@@ -214,11 +252,18 @@ class MLPEnsemble:
         if x.ndim != 2 or x.shape[1] != self.inputs:
             raise DataError(f"expected x of shape (n, {self.inputs}), got {x.shape}")
         self.module.eval()
+        k = self.average_epochs
         out = []
         with torch.no_grad():
             for start in range(0, len(x), _PREDICT_BATCH):
-                out.append(self.module(self._stack(x[None, start : start + _PREDICT_BATCH])))
-        return torch.sigmoid(torch.cat(out).double()).numpy().T
+                batch = self._stack(x[None, start : start + _PREDICT_BATCH], repeat=k)
+                out.append(self.module(batch))
+        probs = torch.sigmoid(torch.cat(out).double()).numpy().T  # (members x k, n)
+        if k == 1:
+            return probs
+        assert self.snapshot_weights is not None
+        per_snapshot = probs.reshape(self.members, k, -1)
+        return np.einsum("mkn,mk->mn", per_snapshot, self.snapshot_weights)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.predict_members(x).mean(axis=0)
@@ -243,7 +288,10 @@ class MLPEnsemble:
             dropout=spec["dropout"],
             train=spec.get("train"),
             inputs=spec["inputs"],
+            average_epochs=spec.get("average_epochs", 1),
         )
+        if spec.get("snapshot_weights") is not None:
+            ens.snapshot_weights = np.asarray(spec["snapshot_weights"], dtype=np.float64)
         ens.module = module.eval()
         ens.mean = np.asarray(spec["mean"], dtype=np.float64)
         ens.std = np.asarray(spec["std"], dtype=np.float64)
@@ -257,6 +305,7 @@ def make_mlp_ensemble(
     device: str = "auto",
     checkpoint: str | Path | None = None,
     log: logging.Logger | None = None,
+    average_epochs: int = 1,
 ) -> MLPEnsemble:
     """Build from the same config block as an ``mlp`` classifier; one seed per member."""
     params = dict(spec)
@@ -268,5 +317,11 @@ def make_mlp_ensemble(
         raise ValueError(f"unknown option(s) for mlp classifier: {', '.join(unknown)}")
     params, cfg, val_fraction = mlp_options(params, seed=int(seeds[0]), device=device)
     return MLPEnsemble(
-        seeds, **params, train=cfg, checkpoint=checkpoint, log=log, val_fraction=val_fraction
+        seeds,
+        **params,
+        train=cfg,
+        checkpoint=checkpoint,
+        log=log,
+        val_fraction=val_fraction,
+        average_epochs=average_epochs,
     )

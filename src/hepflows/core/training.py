@@ -92,6 +92,10 @@ class TrainResult:
     best_epochs: list[int]
     best_val_losses: list[float]
     resumed_from: int | None
+    # With keep_best = k > 1: per member, the epochs and weights of its k best epochs (best
+    # first; fewer if it trained fewer epochs). A stacked member's weights are its slices.
+    top_epochs: list[list[int]] | None = None
+    top_states: list[list[dict[str, torch.Tensor]]] | None = None
 
     @property
     def best_epoch(self) -> int:
@@ -214,10 +218,13 @@ def fit(
     log: logging.Logger | None = None,
     params: Iterable[nn.Parameter] | None = None,
     on_epoch_end: Callable[[int], None] | None = None,
+    keep_best: int = 1,
 ) -> TrainResult:
     """Train ``model`` in place, returning it on CPU in eval mode with the best epoch's weights.
 
     The best epoch is judged on ``val`` (or on the training loss if ``val`` is None).
+    ``keep_best`` > 1 also keeps the weights of each member's ``keep_best`` best epochs in the
+    result (CATHODE averages the predictions of a classifier's 10 best epochs).
     If ``checkpoint`` exists, training resumes from it and reproduces the uninterrupted
     run exactly on CPU; the file is rewritten atomically after every epoch and left in
     place for the caller to delete once the final model is saved. ``on_epoch_end(epoch)``
@@ -246,7 +253,7 @@ def fit(
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(cfg.seed)
         history: list[dict[str, Any]] = []
-        best = _BestTracker(model, cfg)
+        best = _BestTracker(model, cfg, keep_best)
         start_epoch, resumed_from = 0, None
         if ckpt_path is not None and ckpt_path.exists():
             state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
@@ -319,11 +326,14 @@ def fit(
         log.info("early stopping: no improvement for %d epochs", cfg.patience)
     model.load_state_dict(best.best_state)
     model.to("cpu").eval()
+    top = best.top if keep_best > 1 else None
     return TrainResult(
         history=history,
         best_epochs=list(best.best_epoch),
         best_val_losses=list(best.best_loss),
         resumed_from=resumed_from,
+        top_epochs=[[epoch for _, epoch, _ in member] for member in top] if top else None,
+        top_states=[[state for _, _, state in member] for member in top] if top else None,
     )
 
 
@@ -350,9 +360,12 @@ class _BestTracker:
     had been trained alone; the loop stops once every member has.
     """
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
-        self.model, self.cfg = model, cfg
+    def __init__(self, model: nn.Module, cfg: TrainConfig, keep_best: int = 1) -> None:
+        if keep_best < 1:
+            raise ValueError(f"keep_best must be >= 1, got {keep_best}")
+        self.model, self.cfg, self.keep_best = model, cfg, keep_best
         self.members = n_members(model)
+        self.stacked = hasattr(model, "n_members")  # parameters carry the member index first
         if self.members > 1 and cfg.scheduler == "plateau":
             raise ValueError(
                 "scheduler 'plateau' would couple the members of a stacked ensemble through "
@@ -362,6 +375,10 @@ class _BestTracker:
         self.best_epoch = [0] * self.members
         self.bad_epochs = [0] * self.members
         self.best_state = _cpu_state(model)
+        # Per member: (loss, epoch, weights) of its keep_best best epochs, best first.
+        self.top: list[list[tuple[float, int, dict[str, torch.Tensor]]]] = [
+            [] for _ in range(self.members)
+        ]
 
     def stopped(self, k: int) -> bool:
         return self.cfg.patience is not None and self.bad_epochs[k] >= self.cfg.patience
@@ -371,23 +388,41 @@ class _BestTracker:
 
     def update(self, epoch: int, monitor: list[float]) -> list[int]:
         """Record one epoch; returns the members whose validation loss improved."""
+        # A stopped member's slice keeps training with the others; its epochs no longer count.
+        active = [k for k in range(self.members) if not self.stopped(k)]
         improved = []
-        for k, loss in enumerate(monitor):
-            if self.stopped(k):
-                continue
+        for k in active:
+            loss = monitor[k]
             if loss < self.best_loss[k] - self.cfg.min_delta:
                 self.best_loss[k], self.best_epoch[k], self.bad_epochs[k] = loss, epoch, 0
                 improved.append(k)
             else:
                 self.bad_epochs[k] += 1
-        if improved:
+        ranked = []
+        if self.keep_best > 1:
+            ranked = [
+                k
+                for k in active
+                if len(self.top[k]) < self.keep_best or monitor[k] < self.top[k][-1][0]
+            ]
+        if improved or ranked:
             current = _cpu_state(self.model)
-            if self.members == 1:
+            if improved and self.members == 1:
                 self.best_state = current
-            else:
+            elif improved:
                 for key, value in current.items():
                     self.best_state[key][improved] = value[improved]
+            for k in ranked:
+                self._keep(k, monitor[k], epoch, current)
         return improved
+
+    def _keep(self, k: int, loss: float, epoch: int, current: dict[str, torch.Tensor]) -> None:
+        """Insert this epoch into member k's best epochs, dropping the worst beyond keep_best."""
+        weights = {n: v[k].clone() for n, v in current.items()} if self.stacked else current
+        top = self.top[k]
+        top.append((loss, epoch, weights))
+        top.sort(key=lambda entry: (entry[0], entry[1]))
+        del top[self.keep_best :]
 
     def describe(self, improved: list[int]) -> str:
         if self.members == 1:
@@ -402,6 +437,7 @@ class _BestTracker:
             "best_loss": self.best_loss,
             "best_epoch": self.best_epoch,
             "bad_epochs": self.bad_epochs,
+            "top": self.top,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -409,6 +445,7 @@ class _BestTracker:
         self.best_loss = list(state["best_loss"])
         self.best_epoch = list(state["best_epoch"])
         self.bad_epochs = list(state["bad_epochs"])
+        self.top = [[tuple(entry) for entry in member] for member in state.get("top", self.top)]
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
