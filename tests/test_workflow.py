@@ -94,6 +94,27 @@ def test_invalid_config_stops_before_any_job(tmp_path, settings, expected):
     assert not results.exists()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {twice}",
+                                                    node.start_mark)  # fmt: skip
+        return super().construct_mapping(node, deep)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["workflow/schemas/config.schema.yaml", "config/config.yaml", "config/test.yaml",
+     "config/paper.yaml", "profiles/local/config.v8+.yaml"],
+)  # fmt: skip
+def test_schema_and_configs_give_no_key_twice(path):
+    yaml.load((ROOT / path).read_text(), Loader=_UniqueKeyLoader)
+
+
 def test_missing_required_value_is_named():
     from snakemake.utils import validate
 
