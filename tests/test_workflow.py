@@ -430,3 +430,27 @@ def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path)
     for m in methods:
         np.testing.assert_array_equal(read_table(point / m / "scores.h5").data, before[m])
     assert not list(point.glob("*/checkpoints-*"))
+
+
+def test_lhco_generate_samples_sr_mjj_from_the_data_kde(tmp_path):
+    """The resonant CATHODE template: SR m_jj drawn from a KDE of the SR data, inside the SR."""
+    sizes = {"n_data": 30000, "n_mc": 30000, "n_ideal": 30000, "n_signal": 500,
+             "n_test_signal": 500, "n_test_background": 2000, "max_cr_train": 5000}  # fmt: skip
+    tiny_lhco = overlay(
+        tmp_path,
+        "lhco.yaml",
+        {"ad": {"datasets": {"nonres": {"enabled": False},
+                             "lhco": {"enabled": True, "mj_shift": 0.1, **sizes}}}},
+    )  # fmt: skip
+    results = tmp_path / "results"
+    point = results / "ad/lhco/wp3500/seed1/s0.05"
+    snakemake("--cores", "2", str(point / "generate/template.h5"), *tiny_args(results, tiny_lhco))
+    template = read_table(point / "generate/template.h5")
+    data = read_table(point / "data.h5")
+    in_sr = (data.data[:, 0] > 3.3) & (data.data[:, 0] <= 3.7)
+    mjj = template.data[:, 0]
+    assert len(template) == 2 * int(in_sr.sum())  # oversample 2 in the tiny config
+    assert ((mjj > 3.3) & (mjj <= 3.7)).all()
+    # Not a resampling of the data's values: the kernel smooths them.
+    assert len(np.intersect1d(mjj, data.data[in_sr, 0])) < 0.01 * len(mjj)
+    assert abs(np.median(mjj) - np.median(data.data[in_sr, 0])) < 0.02
