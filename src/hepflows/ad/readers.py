@@ -114,7 +114,7 @@ def read_nonres_text(path: str | Path, columns: Mapping[str, str] | None = None)
     path = _existing(path)
     names = {c: (columns or {}).get(c, c) for c in NONRES_COLUMNS}
     try:
-        frame = pd.read_csv(path, sep=r"\s+", comment=None)
+        frame = pd.read_csv(path, sep=r"\s+")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a whitespace-separated text table ({err})") from err
     header = [str(c).lstrip("#").strip() for c in frame.columns]
