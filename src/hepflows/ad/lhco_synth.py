@@ -37,6 +37,9 @@ MJJ_RANGE = (1.5, 9.0)
 MJJ_REF = 3.5
 # Jet masses: median at MJJ_REF, log-normal width, growth with m_jj.
 MJ_MEDIAN, MJ_LOG_SIGMA, MJ_MJJ_POWER = 0.1696, 0.774, 0.5
+# Each jet lighter than m_jj / 2, so the two fit in the dijet mass (m_j1 + m_j2 < m_jj); the
+# log-normal tail beyond it (0.13% of jets at 3.5 TeV) is folded back below.
+MJ_MAX_FRACTION = 0.5
 # tau21: logit mean, logit width, slope against log(m_j / median) for the lighter / heavier jet.
 TAU_LOGIT_MEAN, TAU_LOGIT_STD = 0.236, 0.757
 TAU_MASS_SLOPE = (0.367, 0.836)
@@ -77,6 +80,14 @@ def _split_normal(
     return median + np.where(z < 0.0, lower, upper) * z
 
 
+def _fold_below(masses: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Log-normal tails above the kinematic limit, reflected below it in log space (m -> cap^2/m).
+
+    Unlike a clip this leaves no spike at the limit and draws no random numbers, so every other
+    event is unchanged."""
+    return np.where(masses > cap, cap**2 / masses, masses)
+
+
 def _jets(
     m_jj: np.ndarray, rng: np.random.Generator, mass_scale: float, tau_shift: float
 ) -> np.ndarray:
@@ -93,7 +104,10 @@ def _jets(
         + TAU_LOGIT_STD * noise
     )
     tau = np.clip(_sigmoid(logit), _EPS, 1.0 - _EPS)
-    masses = masses * mass_scale
+    masses = _fold_below(masses * mass_scale, MJ_MAX_FRACTION * m_jj[:, None])
+    swap = masses[:, 0] > masses[:, 1]  # a folded heavier jet may end up the lighter one
+    masses[swap] = masses[swap, ::-1]
+    tau[swap] = tau[swap, ::-1]
     return np.column_stack([masses[:, 0], masses[:, 1] - masses[:, 0], tau])
 
 

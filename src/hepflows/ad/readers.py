@@ -92,6 +92,41 @@ def lhco_features(frame: pd.DataFrame) -> np.ndarray:
     )
 
 
+def lhco_frame(events: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """The inverse of :func:`lhco_features`: events (m_jj, m_jmin, dm_j, tau21_jmin, tau21_jmax;
+    TeV) as an R&D table (GeV), for writing the synthetic stand-in in the real layout.
+
+    The jets are back to back in the transverse plane at a random azimuth, in a random order,
+    with tau1 uniform in [0.2, 0.8] and tau3 = tau2 * U(0.4, 0.9); reading the table back gives
+    the events again.
+    """
+    events = np.asarray(events, dtype=np.float64)
+    n = len(events)
+    m_jj = events[:, 0] * GEV_PER_TEV
+    light = events[:, 1] * GEV_PER_TEV
+    heavy = light + events[:, 2] * GEV_PER_TEV
+    # Back-to-back momentum for which E1 + E2 = m_jj.
+    p2 = (m_jj**2 - (light + heavy) ** 2) * (m_jj**2 - (heavy - light) ** 2) / (4.0 * m_jj**2)
+    if (p2 < 0).any():
+        raise ValueError("m_jj below the sum of the jet masses")
+    p, phi = np.sqrt(p2), rng.uniform(-np.pi, np.pi, n)
+    light_first = rng.random(n) < 0.5
+    jets = {}
+    for jet, mass, tau21 in ((0, light, events[:, 3]), (1, heavy, events[:, 4])):
+        tau1 = rng.uniform(0.2, 0.8, n)
+        tau2 = tau21 * tau1
+        sign = 1.0 if jet == 0 else -1.0
+        jets[jet] = [sign * p * np.cos(phi), sign * p * np.sin(phi), np.zeros(n), mass, tau1, tau2,
+                     tau2 * rng.uniform(0.4, 0.9, n)]  # fmt: skip
+    cols = {}
+    for j, name in ((1, "j1"), (2, "j2")):
+        for c, (a, b) in zip(LHCO_JET_COLUMNS, zip(jets[0], jets[1], strict=True), strict=True):
+            first, second = (a, b) if j == 1 else (b, a)
+            cols[f"{c}{name}"] = np.where(light_first, first, second)
+    cols["label"] = np.asarray(labels, dtype=np.float64)
+    return pd.DataFrame(cols)[list(LHCO_COLUMNS)]
+
+
 def read_lhco(path: str | Path, key: str = "df") -> EventTable:
     """An R&D file as an ``lhco`` table, truth labels kept (1 = signal)."""
     frame = read_lhco_table(path, key)
