@@ -166,15 +166,18 @@ def test_resonant_lhco_dataset_plans_its_scan(tmp_path):
                              "lhco": {"enabled": True, "mj_shift": 0.1}}}},
     )  # fmt: skip
     counts = dry_run("all_AD", "--configfile", only_lhco)
-    assert counts["ad_make_data"] == counts["ad_generate"] == 1 * 3 * 3  # signal x inj x seed
+    lhco = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]["datasets"]["lhco"]
+    points = 1 * len(lhco["injections"]) * 3  # signal x its own injections x seed
+    assert counts["ad_make_data"] == counts["ad_generate"] == points
     assert counts["ad_make_static"] == 1
+    assert "ad_read_background" not in counts  # synthetic: nothing to read
 
 
 def test_signal_injection_dag_of_the_default_config():
     counts = dry_run("all_AD")
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]
     points = sum(
-        len(d["signals"]) * len(config["injections"]) * len(config["seeds"])
+        len(d["signals"]) * len(d.get("injections", config["injections"])) * len(config["seeds"])
         for d in config["datasets"].values()
         if d.get("enabled", True)
     )
@@ -454,3 +457,97 @@ def test_lhco_generate_samples_sr_mjj_from_the_data_kde(tmp_path):
     # Not a resampling of the data's values: the kernel smooths them.
     assert len(np.intersect1d(mjj, data.data[in_sr, 0])) < 0.01 * len(mjj)
     assert abs(np.median(mjj) - np.median(data.data[in_sr, 0])) < 0.02
+
+
+# ------------------------------------------------------------------ source: files
+def files_overlay(tmp: Path, files: dict, **lhco) -> str:
+    sizes = {"n_data": 30000, "n_mc": 20000, "n_ideal": 10000, "n_signal": 400,
+             "n_test_signal": 400, "n_test_background": 1000, "max_cr_train": 5000}  # fmt: skip
+    settings = {"enabled": True, "source": "files", "files": files, "injections": [0, 0.05],
+                **sizes, **lhco}  # fmt: skip
+    return overlay(
+        tmp,
+        "files.yaml",
+        {"ad": {"datasets": {"nonres": {"enabled": False}, "lhco": settings},
+                "methods": ["ideal", "supervised"]}},
+    )  # fmt: skip
+
+
+def test_lhco_runs_on_files_in_the_rnd_layout(tmp_path):
+    """The R&D file (background + signal, by label) and a Herwig-like MC file drive the scan."""
+    from test_file_source import write_rnd
+
+    from hepflows.ad import lhco_synth
+    from hepflows.ad.readers import lhco_frame, read_lhco
+
+    rnd, herwig = tmp_path / "events_anomalydetection.h5", tmp_path / "herwig.h5"
+    write_rnd(rnd, 70000, 4000)
+    rng = np.random.default_rng(5)
+    mc = lhco_synth.background(20000, rng, "mc_reg")
+    lhco_frame(mc, np.zeros(len(mc)), rng).to_hdf(herwig, key="df")
+    results = tmp_path / "results"
+    files = files_overlay(tmp_path, {"background": str(rnd), "mc": str(herwig)})
+    base = results / "ad/lhco/wp3500"
+    snakemake("--cores", "2", str(base / "summary/max_sic.csv"), *tiny_args(results, files))
+
+    table = pd.read_csv(base / "summary/max_sic.csv")
+    assert set(table["method"]) == {"ideal", "supervised"}
+    supervised = table.loc[table["method"] == "supervised", "max_sic_median"].iloc[0]
+    assert supervised > 3  # the file's signal is found: the labels and features made it through
+    read = (results / "logs/ad/lhco/read_background.log").read_text()
+    assert "70000 background events -> data 30000, ideal 10000, reference 10000" in read
+    # Both data seeds hold the same file background; their injected signal differs.
+    file_events = read_lhco(rnd)
+    one = read_table(base / "seed1/s0.05/data.h5")
+    two = read_table(base / "seed2/s0.05/data.h5")
+    bkg_one, bkg_two = one.select(one.labels == 0).data, two.select(two.labels == 0).data
+    np.testing.assert_array_equal(bkg_one, bkg_two)
+    assert set(map(tuple, bkg_one)) <= set(map(tuple, file_events.data[file_events.labels == 0]))
+    sig_one, sig_two = one.select(one.labels == 1).data, two.select(two.labels == 1).data
+    assert set(map(tuple, sig_one)) <= set(map(tuple, file_events.data[file_events.labels == 1]))
+    assert not np.array_equal(sig_one, sig_two)
+    test = read_table(base / "test.h5")
+    assert (test.labels == 0).sum() == 1000 and (test.labels == 1).sum() == 400
+    test_rows = set(map(tuple, test.data))
+    assert not test_rows & set(map(tuple, one.data))  # the test set never overlaps the data
+
+
+def test_files_too_small_fail_the_read_job_with_the_numbers(tmp_path):
+    rnd = tmp_path / "small.h5"
+    from test_file_source import write_rnd
+
+    write_rnd(rnd, 5000, 1000)
+    results = tmp_path / "results"
+    files = files_overlay(tmp_path, {"background": str(rnd), "mc": str(rnd)})
+    target = results / "ad/lhco/static/files/data.h5"
+    proc = snakemake("--cores", "1", str(target), *tiny_args(results, files), check=False)
+    log = (results / "logs/ad/lhco/read_background.log").read_text()
+    assert proc.returncode != 0
+    assert f"{rnd}: pool 'data' needs 30000 events but only 5000 are left" in log
+    assert not list((results / "ad/lhco/static/files").glob("*.h5"))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "settings", "expected"),
+    [
+        ("toy", {"source": "files", "files": {"background": "b.h5", "mc": "m.h5"}},
+         "ad.datasets.toy.source: there is no file reader for toy"),
+        ("nonres", {"source": "files", "files": {"background": "b.txt", "mc": "m.txt"}},
+         "ad.datasets.nonres.files.signals: no file for ['zp3000']"),
+        ("nonres", {"source": "files"}, "'files' is a required property"),
+    ],
+)  # fmt: skip
+def test_files_config_errors_stop_before_any_job(tmp_path, dataset, settings, expected):
+    bad = overlay(tmp_path, "bad.yaml", {"ad": {"datasets": {dataset: settings}}})
+    proc = snakemake("-n", "all_AD", *tiny_args(tmp_path / "results", bad), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and expected in output, output[-2000:]
+    assert "Building DAG" not in output
+
+
+def test_a_missing_event_file_is_named_before_any_job(tmp_path):
+    files = files_overlay(tmp_path, {"background": "nowhere/rnd.h5", "mc": "nowhere/herwig.h5"})
+    proc = snakemake("-n", "all_AD", *tiny_args(tmp_path / "results", files), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Missing input files" in output and "nowhere/rnd.h5" in output

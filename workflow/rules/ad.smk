@@ -22,7 +22,80 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------- 1. samples
+# source: files: each real file is read once and cut into disjoint pools (hepflows.ad.file_pools)
+# that the sample rules below take instead of generating events.
+AD_FILE_KEYS = ["sr", "files", "n_data", "n_ideal", "n_test_background", *AD_SHAPE_KEYS]
+
+
+rule ad_read_background:
+    input:
+        ad_source_file("background"),
+    output:
+        [f"{AD_FILES}/{p}.h5" for p in ("data", "ideal", "reference", "test_background")],
+    params:
+        cfg=ad_params(AD_FILE_KEYS),
+    conda:
+        AD_ENV
+    log:
+        f"{AD_LOGS}/{{dataset}}/read_background.log",
+    threads: AD_RES["generate_data"]["threads"]
+    resources:
+        mem_mb=AD_RES["generate_data"]["mem_mb"],
+        runtime=AD_RES["generate_data"]["runtime"],
+    shell:
+        step(
+            "hepflows.ad.read_files --dataset {wildcards.dataset} --kind background"
+            " --file {input:q} --out {output:q}",
+        )
+
+
+rule ad_read_mc:
+    input:
+        ad_source_file("mc"),
+    output:
+        f"{AD_FILES}/mc.h5",
+    params:
+        cfg=ad_params(["files", "n_mc", *AD_SHAPE_KEYS]),
+    conda:
+        AD_ENV
+    log:
+        f"{AD_LOGS}/{{dataset}}/read_mc.log",
+    threads: AD_RES["generate_data"]["threads"]
+    resources:
+        mem_mb=AD_RES["generate_data"]["mem_mb"],
+        runtime=AD_RES["generate_data"]["runtime"],
+    shell:
+        step(
+            "hepflows.ad.read_files --dataset {wildcards.dataset} --kind mc"
+            " --file {input:q} --out {output:q}",
+        )
+
+
+rule ad_read_signal:
+    input:
+        ad_source_file("signal"),
+    output:
+        [f"{AD_FILES}/{{signal}}/signal_{p}.h5" for p in ("test", "supervised", "inject")],
+    params:
+        cfg=ad_params(["sr", "files", "n_signal", "n_test_signal", *AD_SHAPE_KEYS]),
+    conda:
+        AD_ENV
+    log:
+        f"{AD_LOGS}/{{dataset}}/{{signal}}/read_signal.log",
+    threads: AD_RES["generate_data"]["threads"]
+    resources:
+        mem_mb=AD_RES["generate_data"]["mem_mb"],
+        runtime=AD_RES["generate_data"]["runtime"],
+    shell:
+        step(
+            "hepflows.ad.read_files --dataset {wildcards.dataset} --kind signal"
+            " --signal {wildcards.signal} --file {input:q} --out {output:q}",
+        )
+
+
 rule ad_make_static:
+    input:
+        ad_pools("static"),
     output:
         mc=f"{AD_DIR}/{{dataset}}/static/mc.h5",
         ideal=f"{AD_DIR}/{{dataset}}/static/ideal/template.h5",
@@ -45,13 +118,15 @@ rule ad_make_static:
         runtime=AD_RES["generate_data"]["runtime"],
     shell:
         step(
-            "hepflows.ad.make_static --dataset {wildcards.dataset}"
+            "hepflows.ad.make_static --dataset {wildcards.dataset} --pools {input:q}"
             " --out-mc {output.mc} --out-ideal {output.ideal} --out-ideal-cr {output.ideal_cr}"
             " --out-reference {output.reference} --out-scaler {output.scaler}",
         )
 
 
 rule ad_make_testset:
+    input:
+        ad_pools("test"),
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
     params:
@@ -67,11 +142,13 @@ rule ad_make_testset:
     shell:
         step(
             "hepflows.ad.make_testset --dataset {wildcards.dataset} --signal {wildcards.signal}"
-            " --out {output}",
+            " --pools {input:q} --out {output}",
         )
 
 
 rule ad_make_signal_pool:
+    input:
+        ad_pools("signal_pool"),
     output:
         f"{AD_DIR}/{{dataset}}/static/signal_{{signal}}.h5",
     params:
@@ -87,11 +164,13 @@ rule ad_make_signal_pool:
     shell:
         step(
             "hepflows.ad.make_testset --pool --dataset {wildcards.dataset}"
-            " --signal {wildcards.signal} --out {output}",
+            " --signal {wildcards.signal} --pools {input:q} --out {output}",
         )
 
 
 rule ad_make_data:
+    input:
+        ad_pools("data"),
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/data.h5",
     params:
@@ -107,7 +186,7 @@ rule ad_make_data:
     shell:
         step(
             "hepflows.ad.make_data --dataset {wildcards.dataset} --signal {wildcards.signal}"
-            " --data-seed {wildcards.seed} --injection {wildcards.inj} --out {output}",
+            " --data-seed {wildcards.seed} --injection {wildcards.inj} --pools {input:q} --out {output}",
         )
 
 

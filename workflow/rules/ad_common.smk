@@ -8,12 +8,66 @@ AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
 AD_RES = AD["resources"]
 # Dataset settings that change the generated events themselves (every sample step uses them).
 AD_SHAPE_KEYS = ["mj_shift"]
-
-
+AD_READABLE = ["lhco", "nonres"]  # datasets with a reader for real files (hepflows.ad.readers)
 
 
 def ad_enabled():
     return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
+
+
+def ad_check_sources():
+    """source: files needs a reader and, for label-less text files, one file per signal."""
+    for name, cfg in AD["datasets"].items():
+        if cfg["source"] != "files":
+            continue
+        where = f"config: ad.datasets.{name}"
+        if name not in AD_READABLE:
+            raise WorkflowError(f"{where}.source: there is no file reader for {name}; files work for {AD_READABLE}")
+        missing = [s for s in cfg["signals"] if s not in cfg["files"]["signals"]]
+        if name == "nonres" and missing:
+            raise WorkflowError(
+                f"{where}.files.signals: no file for {missing}; text files carry no labels, so "
+                "each signal needs its own file"
+            )
+
+
+ad_check_sources()
+
+
+def ad_from_files(dataset):
+    return AD["datasets"][dataset]["source"] == "files"
+
+
+AD_FILES = f"{AD_DIR}/{{dataset}}/static/files"
+# The pools each sample step reads with source: files (hepflows.ad.file_pools), by step.
+AD_POOLS = {
+    "static": [f"{AD_FILES}/{p}.h5" for p in ("mc", "ideal", "reference")],
+    "data": [f"{AD_FILES}/data.h5", f"{AD_FILES}/{{signal}}/signal_inject.h5"],
+    "test": [f"{AD_FILES}/test_background.h5", f"{AD_FILES}/{{signal}}/signal_test.h5"],
+    "signal_pool": [f"{AD_FILES}/{{signal}}/signal_supervised.h5"],
+}
+
+
+def ad_pools(step):
+    """Input function: the pool tables of a sample step, none for synthetic datasets."""
+    patterns = AD_POOLS[step]
+
+    def inputs(w):
+        return expand(patterns, **w) if ad_from_files(w.dataset) else []
+
+    return inputs
+
+
+def ad_source_file(kind):
+    """Input function: the real file a read step converts (background, mc, or a signal's)."""
+
+    def path(w):
+        files = AD["datasets"][w.dataset]["files"]
+        if kind == "signal":
+            return files["signals"].get(w.signal, files["background"])
+        return files[kind]
+
+    return path
 
 
 def ad_methods(kind="all"):
@@ -25,8 +79,9 @@ def ad_methods(kind="all"):
     return list(methods)
 
 
-def ad_injections():
-    return [fmt_number(x) for x in AD["injections"]]
+def ad_injections(dataset):
+    """A dataset's S/B scan: its own injections, or ad.injections."""
+    return [fmt_number(x) for x in AD["datasets"][dataset].get("injections", AD["injections"])]
 
 
 def ad_dataset_params(dataset, keys):
@@ -91,7 +146,7 @@ AD_TEMPLATE_INPUTS = {
 
 
 def ad_evaluations(w, injection=None):
-    injections = ad_injections() if injection is None else [injection]
+    injections = ad_injections(w.dataset) if injection is None else [injection]
     files = [
         f"{AD_DIR}/{w.dataset}/{w.signal}/evaluation/{m}_s{inj}.json"
         for m in ad_methods("weak")
@@ -133,9 +188,9 @@ def ad_targets():
             base = f"{AD_DIR}/{dataset}/{signal}"
             targets += [f"{base}/summary/max_sic.csv", f"{base}/summary/closure.csv"]
             plots = ["max_sic_vs_sb", "closure_summary"]
-            plots += [f"sic_vs_efficiency_s{inj}" for inj in ad_injections()]
+            plots += [f"sic_vs_efficiency_s{inj}" for inj in ad_injections(dataset)]
             if any(m in AD_WEIGHTED for m in ad_methods("template")):
-                plots += [f"weights_s{inj}" for inj in ad_injections()]
+                plots += [f"weights_s{inj}" for inj in ad_injections(dataset)]
             targets += [f"{base}/plots/{p}.{ext}" for p in plots for ext in ("pdf", "png")]
     return targets
 

@@ -3,6 +3,7 @@ import json
 import shlex
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 # Invalid config stops here, before any job runs; defaults from the schema are filled in.

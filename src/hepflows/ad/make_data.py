@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.file_pools import POOLS_HELP, read_pools
 from hepflows.ad.generators import SPECS
 from hepflows.ad.samples import injected_data
 from hepflows.core.cli import StepParser, run_step
@@ -14,7 +15,13 @@ from hepflows.core.io import config_hash, write_table
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     table, info = injected_data(
-        args.dataset, args.signal, args.data_seed, args.injection, params["dataset"], params["seed"]
+        args.dataset,
+        args.signal,
+        args.data_seed,
+        args.injection,
+        params["dataset"],
+        params["seed"],
+        read_pools(args.pools),
     )
     write_table(
         args.out, table, seed=args.data_seed, config_hash=config_hash(params), extra_attrs=info
@@ -32,6 +39,7 @@ def parser() -> StepParser:
     p.add_argument("--signal", required=True)
     p.add_argument("--data-seed", type=int, required=True)
     p.add_argument("--injection", type=float, required=True)
+    p.add_argument("--pools", nargs="*", default=None, help=POOLS_HELP)
     p.add_output("--out")
     return p
 

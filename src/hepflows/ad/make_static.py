@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.file_pools import POOLS_HELP, read_pools
 from hepflows.ad.generators import SPECS
 from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import sr_mask
@@ -18,7 +19,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     cfg, seed = params["dataset"], params["seed"]
     spec = SPECS[args.dataset]
     chash = config_hash(params)
-    samples = static_samples(args.dataset, cfg, seed)
+    samples = static_samples(args.dataset, cfg, seed, read_pools(args.pools))
     box = cfg["sr"]
     ideal, reference = samples["ideal"], samples["reference"]
     in_sr = sr_mask(ideal, box)
@@ -46,6 +47,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
 def parser() -> StepParser:
     p = StepParser(__doc__)
     p.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    p.add_argument("--pools", nargs="*", default=None, help=POOLS_HELP)
     p.add_output("--out-mc")
     p.add_output("--out-ideal")
     p.add_output("--out-ideal-cr")

@@ -4,6 +4,9 @@ Seeds: every sample has its own random stream derived from the master seed and i
 ``hepflows.core.seeding``). The background of data seed k is the same for every injection and
 every signal, and the signal events of a small injection are a subset of those of a larger one,
 so an injection scan is nested exactly as in the original analysis.
+
+With ``source: files`` the same functions take their events from the pools that
+:mod:`hepflows.ad.file_pools` cut from the real files (``pools``, keyed by pool name).
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from hepflows.ad.file_pools import injected_signal
 from hepflows.ad.generators import SPECS, generate_background, generate_signal, in_box
 from hepflows.core.io import EventTable
 from hepflows.core.seeding import derive_rng
 
 Generator = Callable[[int, np.random.Generator], np.ndarray]
+Pools = Mapping[str, EventTable]
 CHUNK = 500_000
 
 
@@ -55,8 +60,18 @@ def generate_in_box(
     return np.concatenate(kept)[:n] if kept else np.empty((0, len(columns)))
 
 
-def static_samples(dataset: str, cfg: Mapping[str, Any], master_seed: int) -> dict[str, EventTable]:
+def _pool(pools: Pools, name: str) -> EventTable:
+    if name not in pools:
+        raise ValueError(f"source: files needs the {name!r} pool; given {sorted(pools)}")
+    return pools[name]
+
+
+def static_samples(
+    dataset: str, cfg: Mapping[str, Any], master_seed: int, pools: Pools | None = None
+) -> dict[str, EventTable]:
     """MC background and the two independent ideal backgrounds (template and SR reference)."""
+    if pools is not None:
+        return {k: _table(dataset, _pool(pools, k).data) for k in ("mc", "ideal", "reference")}
     out = {
         "mc": _table(
             dataset,
@@ -90,8 +105,13 @@ def static_samples(dataset: str, cfg: Mapping[str, Any], master_seed: int) -> di
     return out
 
 
-def signal_pool(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int) -> EventTable:
+def signal_pool(
+    dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int, pools: Pools | None = None
+) -> EventTable:
     """``n_signal`` SR signal events for the fully supervised classifier (independent of data)."""
+    if pools is not None:
+        events = _pool(pools, "signal_supervised").data
+        return _table(dataset, events, labels=np.ones(len(events), dtype=np.int8))
     columns = list(SPECS[dataset].columns)
     events = generate_in_box(
         lambda n, rng: generate_signal(dataset, signal, n, rng, mj_shift=_shift(cfg)),
@@ -110,6 +130,7 @@ def injected_data(
     injection: float,
     cfg: Mapping[str, Any],
     master_seed: int,
+    pools: Pools | None = None,
 ) -> tuple[EventTable, dict[str, float]]:
     """Background "data" of one seed plus signal at S/B = ``injection`` inside the SR.
 
@@ -119,16 +140,24 @@ def injected_data(
         raise ValueError(f"injection (S/B in the SR) must be >= 0, got {injection}")
     columns = list(SPECS[dataset].columns)
     box = cfg["sr"]
-    background = generate_background(
-        dataset,
-        cfg["n_data"],
-        derive_rng(master_seed, dataset, "data", data_seed),
-        mj_shift=_shift(cfg),
-    )
+    if pools is not None:
+        background = _pool(pools, "data").data
+    else:
+        background = generate_background(
+            dataset,
+            cfg["n_data"],
+            derive_rng(master_seed, dataset, "data", data_seed),
+            mj_shift=_shift(cfg),
+        )
     n_bkg_sr = int(in_box(background, columns, box).sum())
     n_sig_sr = int(round(injection * n_bkg_sr))
     injected = np.empty((0, len(columns)))
-    if n_sig_sr > 0:
+    if n_sig_sr > 0 and pools is not None:
+        inject = _pool(pools, "signal_inject")
+        rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed)
+        path = str(inject.attrs.get("file", inject.source))
+        injected = injected_signal(inject, n_sig_sr, rng, box, path)
+    elif n_sig_sr > 0:
         rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed)
         pool = generate_signal(dataset, signal, max(4 * n_sig_sr, 1000), rng, mj_shift=_shift(cfg))
         in_sr = in_box(pool, columns, box)
@@ -152,10 +181,16 @@ def injected_data(
     return _table(dataset, data, labels), info
 
 
-def test_set(dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int) -> EventTable:
+def test_set(
+    dataset: str, signal: str, cfg: Mapping[str, Any], master_seed: int, pools: Pools | None = None
+) -> EventTable:
     """Labelled SR events: ``n_test_signal`` signal and ``n_test_background`` background."""
     columns = list(SPECS[dataset].columns)
     box = cfg["sr"]
+    if pools is not None:
+        sig, bkg = _pool(pools, "signal_test").data, _pool(pools, "test_background").data
+        labels = np.concatenate([np.ones(len(sig), np.int8), np.zeros(len(bkg), np.int8)])
+        return _table(dataset, np.concatenate([sig, bkg]), labels)
     sig = generate_in_box(
         lambda n, rng: generate_signal(dataset, signal, n, rng, mj_shift=_shift(cfg)),
         cfg["n_test_signal"],

@@ -1,0 +1,156 @@
+"""Real event files as the samples of an ``ad`` dataset (``source: files``).
+
+A real analysis has one background file, one MC file and a signal file (the LHC Olympics R&D
+file holds background and signal together, told apart by its ``label`` column). The workflow
+needs disjoint samples for different jobs, so each file is shuffled once with a seed derived from
+the master seed and then cut, in this fixed order, into pools:
+
+* background: ``data`` (``n_data`` events, all regions), ``ideal`` and ``reference``
+  (``n_ideal`` each), then ``test_background``: the next ``n_test_background`` SR events;
+* MC: the first ``n_mc`` events;
+* signal: ``signal_test`` (``n_test_signal`` SR events), ``signal_supervised`` (``n_signal`` SR
+  events), and ``signal_inject``: every event after the one that filled those two quotas, in
+  both regions, from which each data seed draws its injected signal.
+
+Unlike the synthetic generators, every data seed shares the same background: there is only one
+data set. A data seed then picks which signal events are injected and seeds the training. A file
+too small for the sizes asked for is an error naming the file, the pool and both numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hepflows.ad import lhco_synth
+from hepflows.ad.readers import read_lhco, read_nonres_text
+from hepflows.ad.regions import sr_mask
+from hepflows.core.io import DataError, EventTable, read_table
+from hepflows.core.seeding import derive_rng
+
+BACKGROUND_POOLS = ("data", "ideal", "reference", "test_background")
+SIGNAL_POOLS = ("signal_test", "signal_supervised", "signal_inject")
+READABLE = ("lhco", "nonres")
+POOLS_HELP = "source: files: the pool tables cut from the real files (<pool>.h5)"
+
+
+def read_pools(paths: list[str] | None) -> dict[str, EventTable] | None:
+    """The pool tables a sample step was given, by pool name (the file stem); None if none."""
+    if not paths:
+        return None
+    return {Path(p).stem: read_table(p) for p in paths}
+
+
+def read_events(dataset: str, path: str | Path, kind: str, files: Mapping[str, Any]) -> EventTable:
+    """The events of one ``kind`` (background, mc or signal) in a file, in the dataset's columns.
+
+    An R&D file gives its label-0 events as background or MC and its label-1 events as signal;
+    a non-resonant text file has no labels, so each kind comes from its own file.
+    """
+    if dataset == "lhco":
+        table = read_lhco(path, files.get("key", "df"))
+        want = 1 if kind == "signal" else 0
+        table = table.select(table.labels == want)
+        if not len(table):
+            raise DataError(f"{path}: no events with label {want} ({kind})")
+    elif dataset == "nonres":
+        events = read_nonres_text(path, files.get("columns") or {})
+        labels = np.full(len(events), int(kind == "signal"), dtype=np.int8)
+        table = EventTable(events.data, list(events.columns), labels=labels, source=str(path))
+    else:
+        raise ValueError(f"dataset {dataset!r} has no file reader; files work for {list(READABLE)}")
+    return table
+
+
+def shift_masses(dataset: str, table: EventTable, cfg: Mapping[str, Any]) -> EventTable:
+    """The lhco stress test (jet masses += mj_shift * m_jj) applied to file events too."""
+    shift = float(cfg.get("mj_shift") or 0.0)
+    if not shift:
+        return table
+    if dataset != "lhco":
+        raise ValueError(f"mj_shift applies to lhco, not {dataset}")
+    return EventTable(
+        lhco_synth.shift_jet_masses(table.data, shift), list(table.columns), labels=table.labels
+    )
+
+
+def shuffled(table: EventTable, master_seed: int, dataset: str, name: str) -> EventTable:
+    """The file's events in an order fixed by the master seed (files are often sorted)."""
+    order = derive_rng(master_seed, dataset, "files", name).permutation(len(table))
+    return table.select(order)
+
+
+def _short(path: str | Path, pool: str, need: int, have: int, what: str, hint: str) -> DataError:
+    return DataError(f"{path}: pool {pool!r} needs {need} {what} but only {have} are left; {hint}")
+
+
+def _take_sr(
+    table: EventTable, start: int, n: int, cfg: Mapping[str, Any], where: tuple[Any, str, str]
+) -> tuple[EventTable, int]:
+    """The first ``n`` SR events from ``start`` on, and the index after the last one taken.
+
+    ``where`` is (file, pool, hint) for the error message."""
+    rest = table.select(np.arange(start, len(table)))
+    idx = np.flatnonzero(sr_mask(rest, cfg["sr"]))
+    if len(idx) < n:
+        raise _short(where[0], where[1], n, len(idx), "SR events", where[2])
+    taken = rest.select(idx[:n])
+    end = start + (int(idx[n - 1]) + 1 if n else 0)
+    return taken, end
+
+
+def background_pools(
+    table: EventTable, cfg: Mapping[str, Any], path: str | Path
+) -> dict[str, EventTable]:
+    """Disjoint data / ideal / reference / SR test pools, cut in order from a shuffled table."""
+    sizes = {"data": cfg["n_data"], "ideal": cfg["n_ideal"], "reference": cfg["n_ideal"]}
+    hint = "lower n_data, n_ideal or n_test_background, or give a larger file"
+    pools: dict[str, EventTable] = {}
+    start = 0
+    for pool, n in sizes.items():
+        if start + n > len(table):
+            raise _short(path, pool, n, len(table) - start, "events", hint)
+        pools[pool] = table.select(np.arange(start, start + n))
+        start += n
+    pools["test_background"], _ = _take_sr(
+        table, start, cfg["n_test_background"], cfg, (path, "test_background", hint)
+    )
+    return pools
+
+
+def mc_pool(table: EventTable, cfg: Mapping[str, Any], path: str | Path) -> EventTable:
+    n = cfg["n_mc"]
+    if n > len(table):
+        raise _short(path, "mc", n, len(table), "events", "lower n_mc or give a larger file")
+    return table.select(np.arange(n))
+
+
+def signal_pools(
+    table: EventTable, cfg: Mapping[str, Any], path: str | Path
+) -> dict[str, EventTable]:
+    """SR test and supervised signal, then everything after them as the injection pool."""
+    hint = "lower n_test_signal or n_signal, or give a larger signal file"
+    test, end = _take_sr(table, 0, cfg["n_test_signal"], cfg, (path, "signal_test", hint))
+    supervised, end = _take_sr(table, end, cfg["n_signal"], cfg, (path, "signal_supervised", hint))
+    inject = table.select(np.arange(end, len(table)))
+    return {"signal_test": test, "signal_supervised": supervised, "signal_inject": inject}
+
+
+def injected_signal(
+    pool: EventTable, n_sig_sr: int, rng: np.random.Generator, box: Mapping[str, Any], path: str
+) -> np.ndarray:
+    """Signal events for one data seed: shuffled by the seed's stream, kept up to the one that
+    fills the SR quota, so CR contamination follows the file's acceptance and a smaller
+    injection is a subset of a larger one."""
+    order = rng.permutation(len(pool))
+    in_sr = sr_mask(pool, box)[order]
+    if in_sr.sum() < n_sig_sr:
+        raise DataError(
+            f"{path}: the injection pool has {int(in_sr.sum())} SR signal events, the injection "
+            f"needs {n_sig_sr}; lower n_test_signal or n_signal, or the injection"
+        )
+    last = int(np.flatnonzero(np.cumsum(in_sr) == n_sig_sr)[0])
+    return pool.data[order[: last + 1]]
