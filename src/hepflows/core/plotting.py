@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from hepflows.core.io import atomic_output  # noqa: E402
 
@@ -475,6 +475,12 @@ def plot_weights(
             label += f", {n_nonpos} $w\\leq 0$"
         ax.stairs(counts, edges, color=COLORS[i % len(COLORS)], lw=1.8, label=label)
     ax.set_xscale("log")
+    if hi / lo < 100:
+        # Ticks at 1-2-5 as plain numbers: over less than two decades the default labels every
+        # minor tick in 10^x notation, and the labels overlap.
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yscale("log")
     # a quarter of the (log) height above the tallest bin keeps the legend off the data
     peak = max(float(np.histogram(w, edges)[0].max()) for w in positive)
