@@ -109,7 +109,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 @pytest.mark.parametrize(
     "path",
     ["workflow/schemas/config.schema.yaml", "config/config.yaml", "config/test.yaml",
-     "config/paper.yaml", "profiles/local/config.v8+.yaml"],
+     "config/paper.yaml", "config/lhco.yaml", "profiles/local/config.v8+.yaml"],
 )  # fmt: skip
 def test_schema_and_configs_give_no_key_twice(path):
     yaml.load((ROOT / path).read_text(), Loader=_UniqueKeyLoader)
@@ -159,13 +159,8 @@ def test_one_discrimination_job_per_method_or_per_point(tmp_path):
 
 
 def test_resonant_lhco_dataset_plans_its_scan(tmp_path):
-    only_lhco = overlay(
-        tmp_path,
-        "lhco.yaml",
-        {"ad": {"datasets": {"nonres": {"enabled": False}, "toy": {"enabled": False},
-                             "lhco": {"enabled": True, "mj_shift": 0.1}}}},
-    )  # fmt: skip
-    counts = dry_run("all_AD", "--configfile", only_lhco)
+    shifted = overlay(tmp_path, "shift.yaml", {"ad": {"datasets": {"lhco": {"mj_shift": 0.1}}}})
+    counts = dry_run("all_AD", "--configfile", str(ROOT / "config/lhco.yaml"), shifted)
     lhco = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]["datasets"]["lhco"]
     points = 1 * len(lhco["injections"]) * 3  # signal x its own injections x seed
     assert counts["ad_make_data"] == counts["ad_generate"] == points
