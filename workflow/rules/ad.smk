@@ -375,7 +375,7 @@ if AD["discrim"]["one_job_per"] == "method":
         output:
             f"{AD_POINT}/{{method}}/scores.h5",
         params:
-            cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+            cfg=ad_params(["sr", "weight_sigma_cut"], discrim=AD_DISCRIM),
             tag="{signal}/s{inj}/{method}",
         conda:
             AD_ENV
@@ -405,7 +405,7 @@ else:
         output:
             [f"{AD_POINT}/{m}/scores.h5" for m in ad_methods("weak")],
         params:
-            cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+            cfg=ad_params(["sr", "weight_sigma_cut"], discrim=AD_DISCRIM),
             tags=" ".join(f"{{signal}}/s{{inj}}/{m}" for m in ad_methods("weak")),
         conda:
             AD_ENV
@@ -434,7 +434,7 @@ rule ad_supervised:
     output:
         f"{AD_DIR}/{{dataset}}/{{signal}}/seed{{seed}}/supervised/scores.h5",
     params:
-        cfg=ad_params(["sr"], discrim=AD_DISCRIM),
+        cfg=ad_params(["sr", "weight_sigma_cut"], discrim=AD_DISCRIM),
         tag="{signal}/supervised",
     conda:
         AD_ENV

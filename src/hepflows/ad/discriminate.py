@@ -68,9 +68,9 @@ def _ensemble_scores(
 ) -> EventTable:
     """The mean score of one ensemble (signal-like vs one template) on the test set."""
     discrim = params["discrim"]
-    keep, weights = clean_template_weights(
-        template.weights, len(template), len(positives), discrim["weight_sigma_cut"]
-    )
+    # A dataset may set its own cut (lhco: none, see config.yaml); null there means no cut.
+    cut = params["dataset"].get("weight_sigma_cut", discrim["weight_sigma_cut"])
+    keep, weights = clean_template_weights(template.weights, len(template), len(positives), cut)
     log.info(
         f"{tag}: {len(positives)} {'signal' if args.supervised else 'SR data'} events vs "
         f"{int(keep.sum())} template events ({int((~keep).sum())} dropped by the weight cut)"
