@@ -166,3 +166,14 @@ def test_rnd_layout_frame_matches_the_reader_columns():
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns)[:7] == ["pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1"]
     assert (frame["tau2j1"] <= frame["tau1j1"]).all() and (frame["tau3j2"] <= frame["tau2j2"]).all()
+
+
+def test_a_file_without_labels_is_all_of_one_kind_but_cannot_give_signal(tmp_path):
+    rng = np.random.default_rng(3)
+    events = lhco_synth.background(400, rng, "mc_reg")
+    path = tmp_path / "herwig_no_label.h5"
+    lhco_frame(events, np.zeros(400), rng).drop(columns=["label"]).to_hdf(path, key="df")
+    mc = read_events("lhco", path, "mc", {})
+    assert len(mc) == 400 and (mc.labels == 0).all()
+    with pytest.raises(DataError, match=r"herwig_no_label.h5: no 'label' column.*files.signals"):
+        read_events("lhco", path, "signal", {}, labelled=True)

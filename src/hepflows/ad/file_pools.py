@@ -44,22 +44,36 @@ def read_pools(paths: list[str] | None) -> dict[str, EventTable] | None:
     return {Path(p).stem: read_table(p) for p in paths}
 
 
-def read_events(dataset: str, path: str | Path, kind: str, files: Mapping[str, Any]) -> EventTable:
+def _labels(n: int, kind: str) -> np.ndarray:
+    return np.full(n, int(kind == "signal"), dtype=np.int8)
+
+
+def read_events(
+    dataset: str, path: str | Path, kind: str, files: Mapping[str, Any], *, labelled: bool = False
+) -> EventTable:
     """The events of one ``kind`` (background, mc or signal) in a file, in the dataset's columns.
 
     An R&D file gives its label-0 events as background or MC and its label-1 events as signal;
-    a non-resonant text file has no labels, so each kind comes from its own file.
+    a file without labels (a text file, a background-only HDF5 file) is all of one kind, unless
+    ``labelled`` says the file must tell signal from background (signal taken from the
+    background file).
     """
     if dataset == "lhco":
         table = read_lhco(path, files.get("key", "df"))
+        if table.labels is None and labelled:
+            raise DataError(
+                f"{path}: no 'label' column, so its signal cannot be told from its background; "
+                "name a signal file under files.signals"
+            )
+        if table.labels is None:
+            return EventTable(table.data, list(table.columns), labels=_labels(len(table), kind))
         want = 1 if kind == "signal" else 0
         table = table.select(table.labels == want)
         if not len(table):
             raise DataError(f"{path}: no events with label {want} ({kind})")
     elif dataset == "nonres":
         events = read_nonres_text(path, files.get("columns") or {})
-        labels = np.full(len(events), int(kind == "signal"), dtype=np.int8)
-        table = EventTable(events.data, list(events.columns), labels=labels, source=str(path))
+        table = EventTable(events.data, list(events.columns), labels=_labels(len(events), kind))
     else:
         raise ValueError(f"dataset {dataset!r} has no file reader; files work for {list(READABLE)}")
     return table

@@ -33,7 +33,11 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     expected = KIND_POOLS[args.kind]
     if sorted(outputs) != sorted(expected):
         raise ValueError(f"--out must name the pools {list(expected)}, got {sorted(outputs)}")
-    table = file_pools.read_events(args.dataset, args.file, args.kind, cfg["files"])
+    # Signal without a file of its own comes from the labelled background file.
+    labelled = args.kind == "signal" and args.signal not in cfg["files"].get("signals", {})
+    table = file_pools.read_events(
+        args.dataset, args.file, args.kind, cfg["files"], labelled=labelled
+    )
     table = file_pools.shift_masses(args.dataset, table, cfg)
     name = args.kind if args.signal is None else f"{args.kind}_{args.signal}"
     table = file_pools.shuffled(table, seed, args.dataset, name)

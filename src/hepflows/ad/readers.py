@@ -56,7 +56,7 @@ def read_lhco_table(path: str | Path, key: str = "df") -> pd.DataFrame:
         raise DataError(f"{path}: not a pandas HDF5 file ({err})") from err
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{path}: key {key!r} holds a {type(frame).__name__}, not a table")
-    _require(path, list(frame.columns), LHCO_COLUMNS, "columns")
+    _require(path, list(frame.columns), LHCO_COLUMNS[:-1], "columns")
     return frame
 
 
@@ -128,12 +128,15 @@ def lhco_frame(events: np.ndarray, labels: np.ndarray, rng: np.random.Generator)
 
 
 def read_lhco(path: str | Path, key: str = "df") -> EventTable:
-    """An R&D file as an ``lhco`` table, truth labels kept (1 = signal)."""
+    """An R&D file as an ``lhco`` table, truth labels kept (1 = signal; none if the file has no
+    ``label`` column)."""
     frame = read_lhco_table(path, key)
     events = lhco_features(frame)
     if not np.isfinite(events).all():
         rows = np.flatnonzero(~np.isfinite(events).all(axis=1))
         raise DataError(f"{path}: non-finite values in {len(rows)} events (first row {rows[0]})")
+    if "label" not in frame.columns:  # e.g. a background-only MC file
+        return EventTable(events, list(LHCO_FEATURES), source=str(path))
     labels = frame["label"].to_numpy()
     if not np.isin(labels, (0, 1)).all():
         raise DataError(f"{path}: column 'label' must hold 0 (background) or 1 (signal)")
