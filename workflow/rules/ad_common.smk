@@ -11,6 +11,18 @@ AD_SHAPE_KEYS = ["mj_shift"]
 AD_READABLE = ["lhco", "nonres"]  # datasets with a reader for real files (hepflows.ad.readers)
 
 
+def ad_resources(kind, runtime_factor=1):
+    """A rule's resources from its class in ad.resources. Memory also goes out as the numeric
+    htcondor_request_mem_mb, because the HTCondor plugin ignores mem_mb and a profile cannot copy
+    one resource into another (profiles/htcondor)."""
+    res = AD_RES[kind]
+    return {
+        "mem_mb": res["mem_mb"],
+        "htcondor_request_mem_mb": res["mem_mb"],
+        "runtime": res["runtime"] * runtime_factor,
+    }
+
+
 def ad_enabled():
     return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
 

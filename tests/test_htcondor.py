@@ -1,0 +1,299 @@
+"""The HTCondor profile: the paper-scale dry run plans its jobs, and the submit descriptions the
+HTCondor executor plugin writes for the jobs of all_AD carry each rule's CPUs, memory, disk and
+GPUs. No pool is needed: a stand-in scheduler takes the descriptions and "runs" each job by
+creating its files, so Snakemake submits the whole DAG, group jobs included.
+
+Run as a script (`python tests/test_htcondor.py SNAKEMAKE-ARGS...`) this file is that stand-in:
+it replaces htcondor2.Schedd and htcondor2.JobEventLog (the real htcondor2.Submit builds the
+descriptions), runs Snakemake in-process and writes one JSON line per submission to
+$HTCONDOR_STANDIN_RECORD."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ROOT / "profiles/htcondor"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+ENV = {**os.environ, "CONDOR_CONFIG": "/dev/null"}
+
+# The rules that train torch models: the profile gives them a GPU (request_gpus), no other rule.
+GPU_RULES = {"ad_context_weights", "ad_reweight", "ad_generate", "ad_morph_base", "ad_morph",
+             "ad_discriminate", "ad_supervised"}  # fmt: skip
+# Rules the profile bundles into group jobs (group ad_summary).
+GROUPED_RULES = {"ad_evaluate", "ad_evaluate_supervised", "ad_aggregate", "ad_plot_max_sic",
+                 "ad_plot_sic_curves", "ad_plot_closure", "ad_plot_weights"}  # fmt: skip
+# Distinct numbers per resource class, so that a request taken from the wrong place shows.
+RESOURCES = {
+    "generate_data": {"threads": 2, "mem_mb": 1500, "runtime": 5},
+    "train": {"threads": 3, "mem_mb": 2500, "runtime": 10},
+    "light": {"threads": 1, "mem_mb": 700, "runtime": 5},
+}
+MEM_FIELD = "htcondor_request_mem_mb"
+
+pytestmark = pytest.mark.workflow
+
+
+# ------------------------------------------------------------------ the stand-in scheduler
+class _Event(dict):
+    """An entry of the HTCondor job event log, as the plugin reads it."""
+
+    def __init__(self, cluster, type, **fields):
+        super().__init__(fields)
+        self.cluster = cluster
+        self.type = type
+
+
+def _run_standin(argv: list[str]) -> None:
+    """Snakemake with the htcondor executor against a stand-in scheduler (see module doc)."""
+    import htcondor2
+
+    record = open(os.environ["HTCONDOR_STANDIN_RECORD"], "a")  # noqa: SIM115 (open for the run)
+    lock = threading.Lock()
+    events: list[_Event] = []
+    submitted: list[dict] = []
+
+    class Result:
+        def __init__(self, cluster: int):
+            self._cluster = cluster
+
+        def cluster(self) -> int:
+            return self._cluster
+
+    class Schedd:
+        def submit(self, description):
+            desc = dict(description)  # what the schedd gets, every value a string
+            with lock:
+                cluster = len(submitted) + 1
+                submitted.append({"cluster": cluster, "submit": desc, "text": str(description)})
+            Path(desc["log"]).touch()  # the plugin follows its jobs in this event log
+            return Result(cluster)
+
+        def query(self, *args, **kwargs):
+            raise AssertionError("stand-in: the event log answers, no schedd query expected")
+
+        history = query
+
+        def act(self, *args, **kwargs):
+            raise AssertionError("stand-in: nothing should be removed")
+
+    class JobEventLog:
+        def __init__(self, path):
+            self.path = path
+
+        def events(self, stop_after=None):
+            with lock:
+                new, events[:] = list(events), []
+            yield from new
+
+        def close(self):
+            pass
+
+    htcondor2.Schedd = Schedd
+    htcondor2.JobEventLog = JobEventLog
+    import snakemake_executor_plugin_htcondor as plugin
+
+    plugin.JobEventLog = JobEventLog  # imported by name
+    run_job = plugin.Executor.run_job
+
+    def run_job_then_finish(self, job):
+        with self.lock:  # GPU jobs submitted and not yet seen to finish
+            active_gpu = sum(info.job.resources.get("request_gpus", 0) for info in self.active_jobs)
+        run_job(self, job)  # the plugin builds the description and submits it to Schedd above
+        with lock:
+            entry = submitted[-1]
+        members = sorted(job.jobs, key=lambda j: j.jobid) if job.is_group() else [job]
+        entry["group"] = job.is_group()
+        entry["threads"] = job.threads
+        entry["resources"] = {k: v for k, v in job.resources.items() if isinstance(v, int | str)}
+        entry["active_gpu_jobs"] = active_gpu
+        entry["jobs"] = [
+            {
+                "rule": j.rule.name,
+                "threads": j.threads,
+                "mem_mb": j.resources.get("mem_mb"),
+                "disk_mb": j.resources.get("disk_mb"),
+            }
+            for j in members
+        ]
+        # "Run" the job: make every file it declares; Snakemake then finds its outputs.
+        for j in members:
+            for f in [*j.output, *j.log, *([j.benchmark] if j.benchmark else [])]:
+                Path(f).parent.mkdir(parents=True, exist_ok=True)
+                Path(f).touch()
+        record.write(json.dumps(entry) + "\n")
+        record.flush()
+        with lock:
+            cluster = entry["cluster"]
+            events.append(_Event(cluster, htcondor2.JobEventType.SUBMIT))
+            events.append(_Event(cluster, htcondor2.JobEventType.JOB_TERMINATED, ReturnValue=0))
+
+    plugin.Executor.run_job = run_job_then_finish
+    from snakemake.cli import main
+
+    main(argv)
+
+
+if __name__ == "__main__":
+    _run_standin(sys.argv[1:])
+
+
+# ------------------------------------------------------------------ helpers
+def snakemake(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--directory", str(ROOT), "--snakefile", str(ROOT / "Snakefile"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def standin_workflow(tmp: Path) -> Path:
+    """A copy of the workflow, so the stand-in run keeps its .snakemake state out of the repo.
+
+    The rules declare their memory twice (ad_resources in ad_common.smk): as mem_mb and as the
+    numeric htcondor_request_mem_mb, the only memory the plugin (0.3) reads besides a string
+    request_memory; Snakemake cannot derive one resource from another in a profile."""
+    wf = tmp / "wf"
+    wf.mkdir()
+    for name in ["Snakefile", "workflow", "config", "envs"]:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / name)
+    assert MEM_FIELD in (wf / "workflow/rules/ad_common.smk").read_text()
+    return wf
+
+
+def run_standin(tmp: Path, profile: Path, *args: str) -> list[dict]:
+    """Snakemake with `profile` against the stand-in scheduler on a copy of the workflow with the
+    tiny config (config/test.yaml, distinct RESOURCES); returns the submissions."""
+    wf = standin_workflow(tmp)
+    overlay = tmp / "resources.yaml"
+    overlay.write_text(yaml.safe_dump({"ad": {"resources": RESOURCES}}))
+    record = tmp / "submissions.jsonl"
+    cmd = [
+        sys.executable, __file__,
+        "--directory", str(wf), "--snakefile", str(wf / "Snakefile"), "--profile", str(profile),
+        "--htcondor-jobdir", str(tmp / "htcondor"), "--seconds-between-status-checks", "1",
+        "--latency-wait", "1", *args,
+        "--configfile", str(wf / "config/test.yaml"), str(overlay),
+        "--config", f"results={tmp / 'results'}",
+    ]  # fmt: skip
+    env = {**ENV, "HTCONDOR_STANDIN_RECORD": str(record)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    assert re.search(r"(\d+) of \1 steps \(100%\) done", proc.stderr), proc.stderr[-3000:]
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+def memory(mb: int) -> set[str]:
+    """request_memory as the plugin writes it: MB, or GB when a whole number of GiB."""
+    return {f"{mb}MB"} | ({f"{mb // 1024}GB"} if mb % 1024 == 0 else set())
+
+
+# ------------------------------------------------------------------ tests
+def test_paper_scale_dry_run_with_the_htcondor_profile(tmp_path):
+    # Targets first: multi-value flags (--configfile, --config) swallow what follows.
+    proc = snakemake(
+        "-n", "--profile", str(PROFILE), "all_AD", "--quiet", "rules",
+        "--configfile", str(ROOT / "config/paper.yaml"), "--config", f"results={tmp_path}",
+    )  # fmt: skip
+    total = re.search(r"^total\s+(\d+)$", proc.stdout + proc.stderr, re.MULTILINE)
+    assert total, proc.stdout[-2000:]
+    assert 300 < int(total.group(1)) < 5000
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> list[dict]:
+    return run_standin(tmp_path_factory.mktemp("htcondor"), PROFILE, "all_AD")
+
+
+def test_every_rule_of_all_ad_is_submitted_once_per_job(submissions):
+    rules = {job["rule"] for s in submissions for job in s["jobs"]}
+    ad_rules = set(re.findall(r"^\s*rule (ad_\w+):", (ROOT / "workflow/rules/ad.smk").read_text(),
+                              re.MULTILINE))  # fmt: skip
+    ad_rules -= {"ad_read_background", "ad_read_mc", "ad_read_signal"}  # source: files only
+    assert rules == ad_rules
+    batches = [s["submit"]["batch_name"] for s in submissions]
+    assert len(set(batches)) == len(batches)
+
+
+def test_single_jobs_request_their_rules_cpus_memory_disk_and_gpus(submissions):
+    classes = {(c["threads"], c["mem_mb"]) for c in RESOURCES.values()}
+    singles = [s for s in submissions if not s["group"]]
+    assert len(singles) > 40
+    for s in singles:
+        (job,) = s["jobs"]
+        sub, rule = s["submit"], job["rule"]
+        where = f"{rule}:\n{s['text']}"
+        # The rule's threads and memory, from config ad.resources (not capped, not defaults).
+        assert (job["threads"], job["mem_mb"]) in classes, where
+        assert sub["request_cpus"] == str(job["threads"]), where
+        assert sub.get("request_memory") in memory(job["mem_mb"]), where
+        # Disk in KiB: what Snakemake takes the job's disk_mb to be.
+        assert sub.get("request_disk") == str(1024 * job["disk_mb"]), where
+        assert job["disk_mb"] == s["resources"]["htcondor_request_disk_mb"] >= 1000, where
+        if rule in GPU_RULES:
+            assert sub.get("request_gpus") == "1", where
+            assert (job["threads"], job["mem_mb"]) == (3, 2500), where  # the train class
+        else:
+            assert "request_gpus" not in sub, where
+        assert sub["getenv"] == "True" and sub["max_retries"] == "2", where
+        assert sub["batch_name"].startswith(rule), where
+        # HTCondor's plain argument syntax takes neither kind of quote.
+        assert "'" not in sub["arguments"] and '"' not in sub["arguments"], where
+    # request_gpus=1 limits each job, not the pool: GPU jobs are submitted side by side.
+    assert max(s["active_gpu_jobs"] for s in singles if s["jobs"][0]["rule"] in GPU_RULES) >= 2
+
+
+def test_group_jobs_bundle_the_small_steps_within_bounds(submissions):
+    cores = int(yaml.safe_load((PROFILE / "config.v8+.yaml").read_text())["cores"])
+    groups = [s for s in submissions if s["group"]]
+    assert groups
+    for s in groups:
+        sub, jobs, res = s["submit"], s["jobs"], s["resources"]
+        where = s["text"]
+        assert {j["rule"] for j in jobs} <= GROUPED_RULES and len(jobs) > 1, where
+        # Steps side by side add up, at most `cores` of them; memory and disk follow.
+        assert 1 <= int(sub["request_cpus"]) == s["threads"] <= min(cores, len(jobs)), where
+        for field, member in [(MEM_FIELD, "mem_mb"), ("htcondor_request_disk_mb", "disk_mb")]:
+            each = max(j[member] for j in jobs)
+            assert each <= res[field] <= int(sub["request_cpus"]) * each, where
+        assert sub["request_memory"] in memory(res[MEM_FIELD]), where
+        assert sub["request_disk"] == str(1024 * res["htcondor_request_disk_mb"]), where
+        assert "request_gpus" not in sub, where
+        # Strings, so not summed over the members.
+        assert sub["getenv"] == "True" and sub["max_retries"] == "2", where
+
+
+def test_site_examples_of_the_profile_reach_the_submit_description(tmp_path):
+    # The commented site settings, uncommented, on the first jobs of the DAG.
+    text = (PROFILE / "config.v8+.yaml").read_text()
+    site = re.sub(r"^  # (\w+: )", r"  \1", text, flags=re.MULTILINE)
+    assert site.count("\n") == text.count("\n") and len(site) == len(text) - 2 * 7
+    profile = tmp_path / "site"
+    profile.mkdir()
+    (profile / "config.v8+.yaml").write_text(site)
+    scaler = tmp_path / "results/ad/nonres/static/scaler.json"  # made by ad_make_static
+    submissions = run_standin(tmp_path, profile, str(scaler))
+    assert {j["rule"] for s in submissions for j in s["jobs"]} == {"ad_make_static"}
+    text = submissions[0]["text"]
+    for line in [
+        'MY.AccountingGroup = "group_u_YOURGROUP.yourname"',
+        'MY.JobFlavour = "tomorrow"',
+        'MY.WantOS = "el9"',
+        'requirements = OpSysAndVer == "AlmaLinux9"',
+        "MY.RequestRuntime = 43200",
+        "universe = container",
+        "container_image = /cvmfs/unpacked.cern.ch/registry.hub.docker.com/YOUR/IMAGE:TAG",
+    ]:
+        assert f"\n{line}\n" in text, text
