@@ -2,6 +2,7 @@
 # workflow/rules/*.smk for the rules and config/config.yaml for every setting.
 
 configfile: "config/config.yaml"
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

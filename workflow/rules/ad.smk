@@ -40,8 +40,7 @@ rule ad_read_background:
         f"{AD_LOGS}/{{dataset}}/read_background.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind background"
@@ -62,8 +61,7 @@ rule ad_read_mc:
         f"{AD_LOGS}/{{dataset}}/read_mc.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind mc"
@@ -84,8 +82,7 @@ rule ad_read_signal:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/read_signal.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind signal"
@@ -114,8 +111,7 @@ rule ad_make_static:
         f"{AD_BENCH}/{{dataset}}/make_static.tsv"
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.make_static --dataset {wildcards.dataset} --pools {input:q}"
@@ -137,8 +133,7 @@ rule ad_make_testset:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_testset.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.make_testset --dataset {wildcards.dataset} --signal {wildcards.signal}"
@@ -159,8 +154,7 @@ rule ad_make_signal_pool:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_signal_pool.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.make_testset --pool --dataset {wildcards.dataset}"
@@ -181,8 +175,7 @@ rule ad_make_data:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/make_data.log",
     threads: AD_RES["generate_data"]["threads"]
     resources:
-        mem_mb=AD_RES["generate_data"]["mem_mb"],
-        runtime=AD_RES["generate_data"]["runtime"],
+        **ad_resources("generate_data"),
     shell:
         step(
             "hepflows.ad.make_data --dataset {wildcards.dataset} --signal {wildcards.signal}"
@@ -208,8 +201,7 @@ rule ad_context_weights:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.context_weights --dataset {wildcards.dataset}"
@@ -234,8 +226,7 @@ rule ad_reweight:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.reweight --dataset {wildcards.dataset}"
@@ -262,8 +253,7 @@ rule ad_generate:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.generate --dataset {wildcards.dataset}"
@@ -289,8 +279,7 @@ rule ad_morph_base:
         f"{AD_BENCH}/{{dataset}}/static/morph_base/seed{{seed}}.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.morph_base --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -317,8 +306,7 @@ rule ad_morph:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.morph --dataset {wildcards.dataset}"
@@ -352,8 +340,7 @@ rule ad_closure:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/closure.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.closure --dataset {wildcards.dataset} --method {wildcards.method}"
@@ -385,8 +372,7 @@ if AD["discrim"]["one_job_per"] == "method":
             f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.tsv"
         threads: AD_RES["train"]["threads"]
         resources:
-            mem_mb=AD_RES["train"]["mem_mb"],
-            runtime=AD_RES["train"]["runtime"],
+            **ad_resources("train"),
         shell:
             step(
                 "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -415,8 +401,7 @@ else:
             f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.tsv"
         threads: AD_RES["train"]["threads"]
         resources:
-            mem_mb=AD_RES["train"]["mem_mb"],
-            runtime=AD_RES["train"]["runtime"] * len(ad_methods("weak")),
+            **ad_resources("train", runtime_factor=len(ad_methods("weak"))),
         shell:
             step(
                 "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -444,8 +429,7 @@ rule ad_supervised:
         f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/supervised.tsv"
     threads: AD_RES["train"]["threads"]
     resources:
-        mem_mb=AD_RES["train"]["mem_mb"],
-        runtime=AD_RES["train"]["runtime"],
+        **ad_resources("train"),
     shell:
         step(
             "hepflows.ad.discriminate --supervised --dataset {wildcards.dataset}"
@@ -476,8 +460,7 @@ rule ad_evaluate:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_{{method}}_s{{inj}}.log",
     threads: AD_RES["light"]["threads"]
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.evaluate --method {wildcards.method} --injection {wildcards.inj}"
@@ -501,8 +484,7 @@ rule ad_evaluate_supervised:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_supervised.log",
     threads: AD_RES["light"]["threads"]
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.evaluate --method supervised --seeds {params.seeds}"
@@ -516,8 +498,23 @@ rule ad_aggregate:
         evaluations=ad_evaluations,
         closures=ad_closures,
     output:
-        sic=f"{AD_DIR}/{{dataset}}/{{signal}}/summary/max_sic.csv",
-        closure=f"{AD_DIR}/{{dataset}}/{{signal}}/summary/closure.csv",
+        sic=report(
+            f"{AD_DIR}/{{dataset}}/{{signal}}/summary/max_sic.csv",
+            caption="../report/max_sic_table.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={"result": "max SIC table (CSV)", "S/B": "scan"},
+        ),
+        closure=report(
+            f"{AD_DIR}/{{dataset}}/{{signal}}/summary/closure.csv",
+            caption="../report/closure_table.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={
+                "result": "closure table (CSV)",
+                "S/B": ", ".join(fmt_number(x) for x in AD["closure_injections"]),
+            },
+        ),
     params:
         cfg=as_json({}),
     conda:
@@ -526,8 +523,7 @@ rule ad_aggregate:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/aggregate.log",
     threads: AD_RES["light"]["threads"]
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.aggregate --evaluations {input.evaluations}"
@@ -539,7 +535,14 @@ rule ad_plot_max_sic:
     input:
         f"{AD_DIR}/{{dataset}}/{{signal}}/summary/max_sic.csv",
     output:
-        multiext(f"{AD_PLOT}/max_sic_vs_sb", ".pdf", ".png"),
+        pdf=f"{AD_PLOT}/max_sic_vs_sb.pdf",
+        png=report(
+            f"{AD_PLOT}/max_sic_vs_sb.png",
+            caption="../report/max_sic.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={"result": "max SIC vs S/B", "S/B": "scan"},
+        ),
     params:
         cfg=as_json({}),
         title="{dataset}, {signal}",
@@ -549,8 +552,7 @@ rule ad_plot_max_sic:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_max_sic.log",
     threads: 1
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.plots --figure max_sic --inputs {input} --title {params.title:q}"
@@ -562,7 +564,14 @@ rule ad_plot_sic_curves:
     input:
         lambda w: ad_evaluations(w, w.inj),
     output:
-        multiext(f"{AD_PLOT}/sic_vs_efficiency_s{{inj}}", ".pdf", ".png"),
+        pdf=f"{AD_PLOT}/sic_vs_efficiency_s{{inj}}.pdf",
+        png=report(
+            f"{AD_PLOT}/sic_vs_efficiency_s{{inj}}.png",
+            caption="../report/sic_curves.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={"result": "SIC vs signal efficiency", "S/B": "{inj}"},
+        ),
     params:
         cfg=as_json({}),
         title=lambda w: f"{w.dataset}, {w.signal}, S/B = {float(w.inj):.2%}",
@@ -572,8 +581,7 @@ rule ad_plot_sic_curves:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_sic_curves_s{{inj}}.log",
     threads: 1
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.plots --figure sic_curves --inputs {input} --title {params.title:q}"
@@ -585,7 +593,17 @@ rule ad_plot_closure:
     input:
         f"{AD_DIR}/{{dataset}}/{{signal}}/summary/closure.csv",
     output:
-        multiext(f"{AD_PLOT}/closure_summary", ".pdf", ".png"),
+        pdf=f"{AD_PLOT}/closure_summary.pdf",
+        png=report(
+            f"{AD_PLOT}/closure_summary.png",
+            caption="../report/closure.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={
+                "result": "closure AUC",
+                "S/B": ", ".join(fmt_number(x) for x in AD["closure_injections"]),
+            },
+        ),
     params:
         cfg=as_json({}),
         title="{dataset}, {signal}",
@@ -595,8 +613,7 @@ rule ad_plot_closure:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_closure.log",
     threads: 1
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.plots --figure closure --inputs {input} --title {params.title:q}"
@@ -608,7 +625,14 @@ rule ad_plot_weights:
     input:
         ad_weight_inputs,
     output:
-        multiext(f"{AD_PLOT}/weights_s{{inj}}", ".pdf", ".png"),
+        pdf=f"{AD_PLOT}/weights_s{{inj}}.pdf",
+        png=report(
+            f"{AD_PLOT}/weights_s{{inj}}.png",
+            caption="../report/weights.rst",
+            category="ad / {dataset}",
+            subcategory="{signal}",
+            labels={"result": "template weights", "S/B": "{inj}"},
+        ),
     params:
         cfg=as_json({}),
         labels=lambda w: " ".join(
@@ -624,8 +648,7 @@ rule ad_plot_weights:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_weights_s{{inj}}.log",
     threads: 1
     resources:
-        mem_mb=AD_RES["light"]["mem_mb"],
-        runtime=AD_RES["light"]["runtime"],
+        **ad_resources("light"),
     shell:
         step(
             "hepflows.ad.plots --figure weights --inputs {input} --labels {params.labels}"
