@@ -109,7 +109,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 @pytest.mark.parametrize(
     "path",
     ["workflow/schemas/config.schema.yaml", "config/config.yaml", "config/test.yaml",
-     "config/paper.yaml", "config/lhco.yaml", "profiles/local/config.v8+.yaml"],
+     "config/paper.yaml", "config/lhco.yaml", "profiles/local/config.v8+.yaml",
+     "profiles/local-gpu/config.v8+.yaml", "profiles/htcondor/config.v8+.yaml",
+     "profiles/slurm/config.v8+.yaml"],
 )  # fmt: skip
 def test_schema_and_configs_give_no_key_twice(path):
     yaml.load((ROOT / path).read_text(), Loader=_UniqueKeyLoader)
