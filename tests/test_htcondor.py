@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_workflow import snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles/htcondor"
@@ -149,12 +150,6 @@ if __name__ == "__main__":
 
 
 # ------------------------------------------------------------------ helpers
-def snakemake(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--directory", str(ROOT), "--snakefile", str(ROOT / "Snakefile"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc
 
 
 def standin_workflow(tmp: Path) -> Path:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_workflow import snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-ENV = {**os.environ, "CONDOR_CONFIG": "/dev/null"}
 
 pytestmark = pytest.mark.workflow
 
@@ -33,14 +29,6 @@ KEY_SENTENCES = {
     "max_sic": "One row per method and injected S/B",
     "closure": "One row per method and region",
 }
-
-
-def snakemake(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--directory", str(ROOT), "--snakefile", str(ROOT / "Snakefile"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc
 
 
 def tiny_args(results: Path) -> list[str]:
