@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_workflow import job_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts/slurm_cluster.sh"
@@ -67,18 +68,6 @@ def slurm_conf():
         stop = cluster("stop", cluster_dir, timeout=120)
         if stop.returncode == 0:
             shutil.rmtree(cluster_dir, ignore_errors=True)
-
-
-def job_counts(output: str) -> Counter:
-    """The 'Job stats' table Snakemake prints at the start of a run, as {rule: count}."""
-    counts: Counter = Counter()
-    table = output.split("Job stats:", 1)[1]
-    for line in table.splitlines()[3:]:
-        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-        if not match:
-            break
-        counts[match.group(1)] = int(match.group(2))
-    return counts
 
 
 def test_tiny_all_ad_runs_every_job_through_slurm(slurm_conf, tmp_path):

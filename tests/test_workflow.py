@@ -44,7 +44,7 @@ def overlay(tmp: Path, name: str, settings: dict) -> str:
 
 
 def job_counts(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run as {rule: count}."""
+    """The first 'Job stats' table Snakemake prints (a dry run or a live run) as {rule: count}."""
     counts: dict[str, int] = {}
     table = output.split("Job stats:", 1)[-1]
     for line in table.splitlines()[3:]:
