@@ -34,11 +34,22 @@ GPU_RULES = {"ad_context_weights", "ad_reweight", "ad_generate", "ad_morph_base"
 # Rules the profile bundles into group jobs (group ad_summary).
 GROUPED_RULES = {"ad_evaluate", "ad_evaluate_supervised", "ad_aggregate", "ad_plot_max_sic",
                  "ad_plot_sic_curves", "ad_plot_closure", "ad_plot_weights"}  # fmt: skip
-# Distinct numbers per resource class, so that a request taken from the wrong place shows.
+# Each rule's class in ad.resources, with distinct numbers per class, so that a request taken
+# from the wrong place shows.
+RULE_CLASS = {
+    "ad_make_static": "sample", "ad_make_testset": "sample", "ad_make_signal_pool": "sample",
+    "ad_make_data": "sample", "ad_context_weights": "context_weights", "ad_reweight": "reweight",
+    "ad_generate": "generate", "ad_morph_base": "morph_base", "ad_morph": "morph",
+    "ad_closure": "closure", "ad_discriminate": "discriminate", "ad_supervised": "supervised",
+    "ad_evaluate": "evaluate", "ad_evaluate_supervised": "evaluate", "ad_aggregate": "summary",
+    "ad_plot_max_sic": "summary", "ad_plot_sic_curves": "summary", "ad_plot_closure": "summary",
+    "ad_plot_weights": "summary",
+}  # fmt: skip
+CLASSES = ["read", "sample", "context_weights", "reweight", "generate", "morph_base", "morph",
+           "closure", "discriminate", "supervised", "evaluate", "summary"]  # fmt: skip
 RESOURCES = {
-    "generate_data": {"threads": 2, "mem_mb": 1500, "runtime": 5},
-    "train": {"threads": 3, "mem_mb": 2500, "runtime": 10},
-    "light": {"threads": 1, "mem_mb": 700, "runtime": 5},
+    c: {"threads": 1 + i % 3, "mem_mb": 700 + 100 * i, "runtime": 5 + i}
+    for i, c in enumerate(CLASSES)
 }
 MEM_FIELD = "htcondor_request_mem_mb"
 
@@ -223,15 +234,15 @@ def test_every_rule_of_all_ad_is_submitted_once_per_job(submissions):
 
 
 def test_single_jobs_request_their_rules_cpus_memory_disk_and_gpus(submissions):
-    classes = {(c["threads"], c["mem_mb"]) for c in RESOURCES.values()}
     singles = [s for s in submissions if not s["group"]]
     assert len(singles) > 40
     for s in singles:
         (job,) = s["jobs"]
         sub, rule = s["submit"], job["rule"]
         where = f"{rule}:\n{s['text']}"
-        # The rule's threads and memory, from config ad.resources (not capped, not defaults).
-        assert (job["threads"], job["mem_mb"]) in classes, where
+        # The rule's threads and memory, from its class in ad.resources (not capped, not defaults).
+        res = RESOURCES[RULE_CLASS[rule]]
+        assert (job["threads"], job["mem_mb"]) == (res["threads"], res["mem_mb"]), where
         assert sub["request_cpus"] == str(job["threads"]), where
         assert sub.get("request_memory") in memory(job["mem_mb"]), where
         # Disk in KiB: what Snakemake takes the job's disk_mb to be.
@@ -239,7 +250,6 @@ def test_single_jobs_request_their_rules_cpus_memory_disk_and_gpus(submissions):
         assert job["disk_mb"] == s["resources"]["htcondor_request_disk_mb"] >= 1000, where
         if rule in GPU_RULES:
             assert sub.get("request_gpus") == "1", where
-            assert (job["threads"], job["mem_mb"]) == (3, 2500), where  # the train class
         else:
             assert "request_gpus" not in sub, where
         assert sub["getenv"] == "True" and sub["max_retries"] == "2", where

@@ -368,8 +368,11 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
         "slow.yaml",
         {"ad": {"generate": {"train": {"epochs": 60, "batch_size": 32, "patience": None}}}},
     )
-    target = tiny_run / "ad/nonres/zp3000/seed2/s0/generate/template.h5"
-    log = tiny_run / "logs/ad/nonres/zp3000/seed2/s0/generate.log"
+    # A copy, so that the shared run keeps its own parameters for the tests after this one.
+    results = tmp_path / "results"
+    shutil.copytree(tiny_run, results)  # copy2 keeps the times: the copy is up to date
+    target = results / "ad/nonres/zp3000/seed2/s0/generate/template.h5"
+    log = results / "logs/ad/nonres/zp3000/seed2/s0/generate.log"
     args = [
         *SNAKEMAKE,
         "--directory",
@@ -377,7 +380,7 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
         "--cores",
         "1",
         str(target),
-        *tiny_args(tiny_run, slow),
+        *tiny_args(results, slow),
     ]
     # --nolock: a SIGKILLed Snakemake leaves its lock behind, as it would after a power cut.
     args += ["--forcerun", "ad_generate", "--allowed-rules", "ad_generate", "--nolock"]

@@ -38,9 +38,11 @@ rule ad_read_background:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/read_background.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_read_background/{{dataset}}/read_background.tsv"
+    threads: AD_RES["read"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("read"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind background"
@@ -59,9 +61,11 @@ rule ad_read_mc:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/read_mc.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_read_mc/{{dataset}}/read_mc.tsv"
+    threads: AD_RES["read"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("read"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind mc"
@@ -80,9 +84,11 @@ rule ad_read_signal:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/read_signal.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_read_signal/{{dataset}}/{{signal}}/read_signal.tsv"
+    threads: AD_RES["read"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("read"),
     shell:
         step(
             "hepflows.ad.read_files --dataset {wildcards.dataset} --kind signal"
@@ -108,10 +114,10 @@ rule ad_make_static:
     log:
         f"{AD_LOGS}/{{dataset}}/make_static.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/make_static.tsv"
-    threads: AD_RES["generate_data"]["threads"]
+        f"{AD_BENCH}/ad_make_static/{{dataset}}/make_static.tsv"
+    threads: AD_RES["sample"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("sample"),
     shell:
         step(
             "hepflows.ad.make_static --dataset {wildcards.dataset} --pools {input:q}"
@@ -131,9 +137,11 @@ rule ad_make_testset:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_testset.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_make_testset/{{dataset}}/{{signal}}/make_testset.tsv"
+    threads: AD_RES["sample"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("sample"),
     shell:
         step(
             "hepflows.ad.make_testset --dataset {wildcards.dataset} --signal {wildcards.signal}"
@@ -152,9 +160,11 @@ rule ad_make_signal_pool:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/make_signal_pool.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_make_signal_pool/{{dataset}}/{{signal}}/make_signal_pool.tsv"
+    threads: AD_RES["sample"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("sample"),
     shell:
         step(
             "hepflows.ad.make_testset --pool --dataset {wildcards.dataset}"
@@ -173,9 +183,11 @@ rule ad_make_data:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/make_data.log",
-    threads: AD_RES["generate_data"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_make_data/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/make_data.tsv"
+    threads: AD_RES["sample"]["threads"]
     resources:
-        **ad_resources("generate_data"),
+        **ad_resources("sample"),
     shell:
         step(
             "hepflows.ad.make_data --dataset {wildcards.dataset} --signal {wildcards.signal}"
@@ -198,10 +210,10 @@ rule ad_context_weights:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_context_weights/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/context_weights.tsv"
+    threads: AD_RES["context_weights"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("context_weights"),
     shell:
         step(
             "hepflows.ad.context_weights --dataset {wildcards.dataset}"
@@ -223,10 +235,10 @@ rule ad_reweight:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_reweight/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/reweight.tsv"
+    threads: AD_RES["reweight"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("reweight"),
     shell:
         step(
             "hepflows.ad.reweight --dataset {wildcards.dataset}"
@@ -250,10 +262,10 @@ rule ad_generate:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_generate/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/generate.tsv"
+    threads: AD_RES["generate"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("generate"),
     shell:
         step(
             "hepflows.ad.generate --dataset {wildcards.dataset}"
@@ -276,10 +288,10 @@ rule ad_morph_base:
     log:
         f"{AD_LOGS}/{{dataset}}/static/morph_base/seed{{seed}}.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/static/morph_base/seed{{seed}}.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_morph_base/{{dataset}}/static/morph_base/seed{{seed}}.tsv"
+    threads: AD_RES["morph_base"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("morph_base"),
     shell:
         step(
             "hepflows.ad.morph_base --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -303,10 +315,10 @@ rule ad_morph:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_morph/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/morph.tsv"
+    threads: AD_RES["morph"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("morph"),
     shell:
         step(
             "hepflows.ad.morph --dataset {wildcards.dataset}"
@@ -337,10 +349,10 @@ rule ad_closure:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/closure.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/closure.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_closure/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/closure.tsv"
+    threads: AD_RES["closure"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("closure"),
     shell:
         step(
             "hepflows.ad.closure --dataset {wildcards.dataset} --method {wildcards.method}"
@@ -369,10 +381,10 @@ if AD["discrim"]["one_job_per"] == "method":
         log:
             f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.log",
         benchmark:
-            f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.tsv"
-        threads: AD_RES["train"]["threads"]
+            f"{AD_BENCH}/ad_discriminate/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate.tsv"
+        threads: AD_RES["discriminate"]["threads"]
         resources:
-            **ad_resources("train"),
+            **ad_resources("discriminate"),
         shell:
             step(
                 "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -398,10 +410,10 @@ else:
         log:
             f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.log",
         benchmark:
-            f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.tsv"
-        threads: AD_RES["train"]["threads"]
+            f"{AD_BENCH}/ad_discriminate/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/discriminate.tsv"
+        threads: AD_RES["discriminate"]["threads"]
         resources:
-            **ad_resources("train", runtime_factor=len(ad_methods("weak"))),
+            **ad_resources("discriminate", runtime_factor=len(ad_methods("weak"))),
         shell:
             step(
                 "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
@@ -426,10 +438,10 @@ rule ad_supervised:
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/supervised.log",
     benchmark:
-        f"{AD_BENCH}/{{dataset}}/{{signal}}/seed{{seed}}/supervised.tsv"
-    threads: AD_RES["train"]["threads"]
+        f"{AD_BENCH}/ad_supervised/{{dataset}}/{{signal}}/seed{{seed}}/supervised.tsv"
+    threads: AD_RES["supervised"]["threads"]
     resources:
-        **ad_resources("train"),
+        **ad_resources("supervised"),
     shell:
         step(
             "hepflows.ad.discriminate --supervised --dataset {wildcards.dataset}"
@@ -458,9 +470,11 @@ rule ad_evaluate:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_{{method}}_s{{inj}}.log",
-    threads: AD_RES["light"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_evaluate/{{dataset}}/{{signal}}/evaluate_{{method}}_s{{inj}}.tsv"
+    threads: AD_RES["evaluate"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("evaluate"),
     shell:
         step(
             "hepflows.ad.evaluate --method {wildcards.method} --injection {wildcards.inj}"
@@ -482,9 +496,11 @@ rule ad_evaluate_supervised:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/evaluate_supervised.log",
-    threads: AD_RES["light"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_evaluate_supervised/{{dataset}}/{{signal}}/evaluate_supervised.tsv"
+    threads: AD_RES["evaluate"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("evaluate"),
     shell:
         step(
             "hepflows.ad.evaluate --method supervised --seeds {params.seeds}"
@@ -521,9 +537,11 @@ rule ad_aggregate:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/aggregate.log",
-    threads: AD_RES["light"]["threads"]
+    benchmark:
+        f"{AD_BENCH}/ad_aggregate/{{dataset}}/{{signal}}/aggregate.tsv"
+    threads: AD_RES["summary"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("summary"),
     shell:
         step(
             "hepflows.ad.aggregate --evaluations {input.evaluations}"
@@ -550,9 +568,11 @@ rule ad_plot_max_sic:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_max_sic.log",
-    threads: 1
+    benchmark:
+        f"{AD_BENCH}/ad_plot_max_sic/{{dataset}}/{{signal}}/plot_max_sic.tsv"
+    threads: AD_RES["summary"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("summary"),
     shell:
         step(
             "hepflows.ad.plots --figure max_sic --inputs {input} --title {params.title:q}"
@@ -579,9 +599,11 @@ rule ad_plot_sic_curves:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_sic_curves_s{{inj}}.log",
-    threads: 1
+    benchmark:
+        f"{AD_BENCH}/ad_plot_sic_curves/{{dataset}}/{{signal}}/plot_sic_curves_s{{inj}}.tsv"
+    threads: AD_RES["summary"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("summary"),
     shell:
         step(
             "hepflows.ad.plots --figure sic_curves --inputs {input} --title {params.title:q}"
@@ -611,9 +633,11 @@ rule ad_plot_closure:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_closure.log",
-    threads: 1
+    benchmark:
+        f"{AD_BENCH}/ad_plot_closure/{{dataset}}/{{signal}}/plot_closure.tsv"
+    threads: AD_RES["summary"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("summary"),
     shell:
         step(
             "hepflows.ad.plots --figure closure --inputs {input} --title {params.title:q}"
@@ -646,9 +670,11 @@ rule ad_plot_weights:
         AD_ENV
     log:
         f"{AD_LOGS}/{{dataset}}/{{signal}}/plot_weights_s{{inj}}.log",
-    threads: 1
+    benchmark:
+        f"{AD_BENCH}/ad_plot_weights/{{dataset}}/{{signal}}/plot_weights_s{{inj}}.tsv"
+    threads: AD_RES["summary"]["threads"]
     resources:
-        **ad_resources("light"),
+        **ad_resources("summary"),
     shell:
         step(
             "hepflows.ad.plots --figure weights --inputs {input} --labels {params.labels}"

@@ -12,14 +12,16 @@ AD_READABLE = ["lhco", "nonres"]  # datasets with a reader for real files (hepfl
 
 
 def ad_resources(kind, runtime_factor=1):
-    """A rule's resources from its class in ad.resources. Memory also goes out as the numeric
-    htcondor_request_mem_mb, because the HTCondor plugin ignores mem_mb and a profile cannot copy
-    one resource into another (profiles/htcondor)."""
-    res = AD_RES[kind]
+    """A rule's memory and runtime from its class in ad.resources, doubled and tripled on the
+    2nd and 3rd attempt: a cluster job killed for memory or time comes back with more. Memory
+    also goes out as the numeric htcondor_request_mem_mb, because the HTCondor plugin ignores
+    mem_mb and a profile cannot copy one resource into another (profiles/htcondor)."""
+    mem_mb = AD_RES[kind]["mem_mb"]
+    runtime = AD_RES[kind]["runtime"] * runtime_factor
     return {
-        "mem_mb": res["mem_mb"],
-        "htcondor_request_mem_mb": res["mem_mb"],
-        "runtime": res["runtime"] * runtime_factor,
+        "mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "htcondor_request_mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "runtime": lambda wildcards, attempt: runtime * attempt,
     }
 
 
