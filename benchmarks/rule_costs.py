@@ -5,7 +5,8 @@ Reads <results>/benchmarks/ad/<rule>/**.tsv (every ad rule writes one per job) a
 logs. For the training rules it also splits the wall time into the epochs (the `epoch k/N ...
 time=` lines of the log, one series per model the job trains) and the rest (reading, sampling,
 scoring), so a run with capped epochs predicts one with more:
-    wall(E epochs) ~ other_s + E * epoch_s.
+    wall(E epochs) ~ other_s + E * epoch_s
+(epoch_s takes each model's fastest epoch, the cost on cores of its own).
 Writes benchmarks/results/rule_costs.json and prints a table. Usage:
     .venv/bin/python benchmarks/rule_costs.py [--results results] [--configfile config/paper.yaml]
 """
@@ -55,8 +56,9 @@ def resource_classes() -> dict[str, str]:
 
 
 def epoch_split(log: Path) -> tuple[float, float]:
-    """(seconds per epoch summed over the models a job trains, each model's median epoch;
-    seconds spent in epochs in all). A model's series starts again at `epoch 1/`."""
+    """(seconds per epoch summed over the models a job trains, each at its fastest epoch: the
+    others may have shared the cores with other jobs; seconds spent in epochs in all). A model's
+    series starts again at `epoch 1/`."""
     if not log.exists():
         return 0.0, 0.0
     series: list[list[float]] = []
@@ -64,7 +66,7 @@ def epoch_split(log: Path) -> tuple[float, float]:
         if k == "1" or not series:
             series.append([])
         series[-1].append(float(sec))
-    return sum(statistics.median(s) for s in series), sum(map(sum, series))
+    return sum(min(s) for s in series), sum(map(sum, series))
 
 
 def rule_rows(results: Path) -> list[dict[str, Any]]:

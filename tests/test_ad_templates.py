@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from hepflows.ad.discrimination import clean_template_weights, train_ensemble_scores
+from hepflows.ad.discrimination import (
+    clean_template_weights,
+    train_ensemble_scores,
+    train_member_scores,
+)
 from hepflows.ad.templates import (
     draw_contexts,
     draw_kde_contexts,
@@ -146,3 +150,26 @@ def test_discriminator_can_average_each_members_best_epochs(tmp_path):
             x_data, x_template, np.full(900, 600 / 900), x_eval, {"kind": "hgb", "max_iter": 5},
             n_members=1, seeds=[1], device="cpu", average_epochs=3,
         )  # fmt: skip
+
+
+def test_an_ensemble_split_over_jobs_scores_as_one_job():
+    """discrim.members_per_job: members trained in parts, with the whole ensemble's batch order,
+    score exactly as when they stack in one network."""
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 4, "batch_size": 128, "patience": 2}}
+    args = (x_data, x_template, np.full(900, 600 / 900), x_eval, spec)
+    seeds = [5, 6, 7]
+    whole = train_member_scores(*args, n_members=3, seeds=seeds, device="cpu")
+    parts = [
+        train_member_scores(*args, n_members=len(s), seeds=s, device="cpu", batch_seed=5)
+        for s in ([5, 6], [7])
+    ]
+    assert whole.shape == (3, 200)
+    np.testing.assert_allclose(np.vstack(parts), whole, rtol=0, atol=1e-6)
+    mean = train_ensemble_scores(*args, n_members=3, seeds=seeds, device="cpu")
+    np.testing.assert_allclose(mean, whole.mean(axis=0), rtol=0, atol=1e-12)
+    # Without the shared batch order the last member trains differently.
+    alone = train_member_scores(*args, n_members=1, seeds=[7], device="cpu")
+    assert np.abs(alone[0] - whole[2]).max() > 1e-4

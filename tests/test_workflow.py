@@ -435,6 +435,27 @@ def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path)
     assert not list(point.glob("*/checkpoints-*"))
 
 
+def test_an_ensemble_split_over_jobs_gives_the_same_scores(tiny_run, tmp_path):
+    """discrim.members_per_job: each member of the tiny 2-member ensembles trains in its own job
+    and ad_merge_members averages them, with the numbers of one job per ensemble."""
+    results = tmp_path / "results"
+    shutil.copytree(tiny_run, results)  # copy2 keeps the times: the copy is up to date
+    point = results / "ad/nonres/zp3000/seed1/s0.05"
+    methods = ["ideal", "reweight", "generate", "morph"]
+    before = {m: read_table(point / m / "scores.h5").data for m in methods}
+    split = overlay(tmp_path, "split.yaml", {"ad": {"discrim": {"members_per_job": 1}}})
+    counts = dry_run("all_AD", *tiny_args(tmp_path / "fresh", split))
+    assert counts["ad_discriminate"] == 2 * 16 and counts["ad_merge_members"] == 16
+    targets = [str(point / m / "scores.h5") for m in methods]
+    snakemake(*targets, "--cores", "2", *tiny_args(results, split),
+              "--forcerun", "ad_merge_members")  # fmt: skip
+    for m in methods:
+        assert sorted(p.name for p in (point / m).glob("part*")) == ["part0", "part1"]
+        np.testing.assert_allclose(
+            read_table(point / m / "scores.h5").data, before[m], rtol=0, atol=1e-6
+        )
+
+
 def test_a_dataset_sets_its_own_weight_cut(tiny_run, tmp_path):
     """ad.datasets.<d>.weight_sigma_cut overrides ad.discrim's, for that dataset's SR classifiers
     only (lhco uses none: the cut removed signal-like MC events and faked a signal)."""

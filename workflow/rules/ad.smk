@@ -19,6 +19,7 @@ wildcard_constraints:
     seed=r"\d+",
     inj=r"[0-9.eE+-]+",
     method="|".join(AD_WEAK_METHODS),
+    part=r"\d+",
 
 
 # ---------------------------------------------------------------- 1. samples
@@ -363,7 +364,61 @@ rule ad_closure:
 
 
 # ---------------------------------------------------------------- 4. SR discrimination
-if AD["discrim"]["one_job_per"] == "method":
+if AD_MEMBER_PARTS:
+
+    rule ad_discriminate:
+        input:
+            data=f"{AD_POINT}/data.h5",
+            template=ad_template,
+            test=f"{AD_DIR}/{{dataset}}/{{signal}}/test.h5",
+            scaler=f"{AD_DIR}/{{dataset}}/static/scaler.json",
+        output:
+            f"{AD_POINT}/{{method}}/part{{part}}/scores.h5",
+        params:
+            cfg=ad_params(["sr", "weight_sigma_cut"], discrim=AD_DISCRIM),
+            tag="{signal}/s{inj}/{method}",
+            members=lambda wildcards: "{} {}".format(*AD_MEMBER_PARTS[int(wildcards.part)]),
+        conda:
+            AD_ENV
+        log:
+            f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate_part{{part}}.log",
+        benchmark:
+            f"{AD_BENCH}/ad_discriminate/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/discriminate_part{{part}}.tsv"
+        threads: AD_RES["discriminate"]["threads"]
+        resources:
+            **ad_resources("discriminate"),
+        shell:
+            step(
+                "hepflows.ad.discriminate --dataset {wildcards.dataset} --data-seed {wildcards.seed}"
+                " --tag {params.tag} --members {params.members} --positives {input.data}"
+                " --template {input.template} --test {input.test} --scaler {input.scaler}"
+                " --out {output}",
+            )
+
+    rule ad_merge_members:
+        input:
+            [f"{AD_POINT}/{{method}}/part{p}/scores.h5" for p in range(len(AD_MEMBER_PARTS))],
+        output:
+            f"{AD_POINT}/{{method}}/scores.h5",
+        params:
+            cfg=ad_params([], discrim=AD_DISCRIM),
+            tag="{signal}/s{inj}/{method}",
+        conda:
+            AD_ENV
+        log:
+            f"{AD_LOGS}/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/merge_members.log",
+        benchmark:
+            f"{AD_BENCH}/ad_merge_members/{{dataset}}/{{signal}}/seed{{seed}}/s{{inj}}/{{method}}/merge_members.tsv"
+        threads: AD_RES["evaluate"]["threads"]
+        resources:
+            **ad_resources("evaluate"),
+        shell:
+            step(
+                "hepflows.ad.merge_members --tag {params.tag} --data-seed {wildcards.seed}"
+                " --parts {input:q} --out {output}",
+            )
+
+elif AD["discrim"]["one_job_per"] == "method":
 
     rule ad_discriminate:
         input:

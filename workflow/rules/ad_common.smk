@@ -151,7 +151,27 @@ def ad_point_template(method):
 
 
 # What the discriminator step sees: its granularity is a workflow choice, not a setting of it.
-AD_DISCRIM = {k: v for k, v in AD["discrim"].items() if k != "one_job_per"}
+# Job granularity leaves the numbers as they are, so changing it retrains nothing.
+AD_DISCRIM = {
+    k: v for k, v in AD["discrim"].items() if k not in ("one_job_per", "members_per_job")
+}
+
+
+def ad_member_parts():
+    """discrim.members_per_job: the (first, last + 1) members of each part of an ensemble,
+    or [] when one job trains the whole ensemble."""
+    n, k = AD["discrim"]["ensemble"], AD["discrim"]["members_per_job"]
+    if k is None or k >= n:
+        return []
+    if AD["discrim"]["one_job_per"] != "method":
+        raise WorkflowError(
+            "config: ad.discrim.members_per_job splits one method's ensemble over jobs; it "
+            "needs ad.discrim.one_job_per: method (point trains every method in one job)"
+        )
+    return [(a, min(a + k, n)) for a in range(0, n, k)]
+
+
+AD_MEMBER_PARTS = ad_member_parts()
 AD_TEMPLATE_INPUTS = {
     "data": f"{AD_POINT}/data.h5",
     "mc": f"{AD_DIR}/{{dataset}}/static/mc.h5",

@@ -1,6 +1,8 @@
 """Step: SR discrimination. An ensemble of classifiers, SR data (1) vs background template (0),
 scores the labelled test set. With ``--supervised`` the signal-like class is the truth signal
-sample instead of data (the fully supervised upper bound)."""
+sample instead of data (the fully supervised upper bound). With ``--members A B`` the job trains
+only members A..B-1 of the ensemble and writes each one's score (hepflows.ad.merge_members
+averages the parts; discrim.members_per_job)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hepflows.ad.discrimination import clean_template_weights, train_ensemble_scores
+from hepflows.ad.discrimination import clean_template_weights, train_member_scores
 from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import sr_mask
 from hepflows.core.cli import StepParser, run_step
@@ -24,6 +26,13 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
             f"--template, --tag and --out need one entry per classifier; got "
             f"{len(args.template)}, {len(args.tag)} and {len(args.out)}"
         )
+    if args.members is not None:
+        start, stop = args.members
+        n = params["discrim"]["ensemble"]
+        if not 0 <= start < stop <= n or len(args.template) != 1:
+            raise ValueError(
+                f"--members {start} {stop}: needs one template and 0 <= A < B <= ensemble ({n})"
+            )
     cfg = params["dataset"]
     scaler = InputScaler.load(args.scaler)
     positives = read_table(args.positives)
@@ -80,20 +89,29 @@ def _ensemble_scores(
         derive_seed(params["seed"], args.dataset, args.data_seed, tag, "member", k)
         for k in range(n)
     ]
-    score = train_ensemble_scores(
+    start, stop = args.members if args.members is not None else (0, n)
+    # The whole ensemble's batch order: a part's members train exactly as in one job.
+    scores = train_member_scores(
         scaler.feat(positives),
         scaler.feat(template.select(keep)),
         weights,
         scaler.feat(test),
         discrim["classifier"],
-        n_members=n,
-        seeds=seeds,
+        n_members=stop - start,
+        seeds=seeds[start:stop],
         device=params["device"],
         work_dir=work,
         log=log,
         average_epochs=discrim["average_epochs"],
+        batch_seed=seeds[0],
     )
-    return EventTable(score[:, None], ["score"], labels=test.labels)
+    if args.members is None:
+        return EventTable(scores.mean(axis=0)[:, None], ["score"], labels=test.labels)
+    return EventTable(scores.T, member_columns(start, stop), labels=test.labels)
+
+
+def member_columns(start: int, stop: int) -> list[str]:
+    return [f"member_{k:03d}" for k in range(start, stop)]
 
 
 def parser() -> StepParser:
@@ -108,6 +126,13 @@ def parser() -> StepParser:
     p.add_argument("--template", required=True, nargs="+", help="one per ensemble")
     p.add_argument("--test", required=True)
     p.add_argument("--scaler", required=True)
+    p.add_argument(
+        "--members",
+        type=int,
+        nargs=2,
+        metavar=("A", "B"),
+        help="train members A..B-1 only and write each one's score",
+    )
     p.add_output("--out", nargs="+", help="each ensemble's score on the test set (HDF5)")
     return p
 

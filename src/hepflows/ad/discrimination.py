@@ -56,9 +56,42 @@ def train_ensemble_scores(
     log: logging.Logger | None = None,
     average_epochs: int = 1,
 ) -> np.ndarray:
-    """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``.
+    """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``."""
+    return train_member_scores(
+        x_signal_like,
+        x_template,
+        w_template,
+        x_eval,
+        spec,
+        n_members=n_members,
+        seeds=seeds,
+        device=device,
+        work_dir=work_dir,
+        log=log,
+        average_epochs=average_epochs,
+    ).mean(axis=0)
+
+
+def train_member_scores(
+    x_signal_like: np.ndarray,
+    x_template: np.ndarray,
+    w_template: np.ndarray,
+    x_eval: np.ndarray,
+    spec: Mapping[str, Any],
+    *,
+    n_members: int,
+    seeds: list[int],
+    device: str = "auto",
+    work_dir: Path | None = None,
+    log: logging.Logger | None = None,
+    average_epochs: int = 1,
+    batch_seed: int | None = None,
+) -> np.ndarray:
+    """Each member's score on ``x_eval``, shape (n_members, n).
 
     ``average_epochs`` = k > 1: each MLP member scores with the mean of its k best epochs.
+    ``batch_seed`` orders the MLP mini-batches (default: the first member's seed); with the
+    whole ensemble's first seed, a slice of its members scores exactly as in the whole.
 
     MLP members train side by side as one stacked network (checkpointed every epoch); other
     kinds train one after the other, each member's scores kept in ``work_dir`` as soon as it
@@ -80,11 +113,12 @@ def train_ensemble_scores(
             checkpoint=ckpt,
             log=log,
             average_epochs=average_epochs,
+            batch_seed=batch_seed,
         )
         scores = ensemble.fit(x, y, w).predict_members(x_eval)
         if log and ensemble.result is not None:
             log.info(f"best epoch per member: {ensemble.result.best_epochs}")
-        return scores.mean(axis=0)
+        return scores
     if average_epochs != 1:
         raise ValueError(
             f"average_epochs = {average_epochs} needs an 'mlp' classifier (it averages "
@@ -110,7 +144,7 @@ def train_ensemble_scores(
             tmp.replace(done)
             if ckpt is not None and ckpt.exists():
                 ckpt.unlink()
-    return scores.mean(axis=0)
+    return scores
 
 
 def out_of_fold_closure_aucs(

@@ -306,8 +306,13 @@ def make_mlp_ensemble(
     checkpoint: str | Path | None = None,
     log: logging.Logger | None = None,
     average_epochs: int = 1,
+    batch_seed: int | None = None,
 ) -> MLPEnsemble:
-    """Build from the same config block as an ``mlp`` classifier; one seed per member."""
+    """Build from the same config block as an ``mlp`` classifier; one seed per member.
+
+    ``batch_seed`` orders the mini-batches (default: the first member's seed). Members that
+    share it train alike whether they stack with few or many others, which lets one ensemble
+    be split over several jobs."""
     params = dict(spec)
     kind = params.pop("kind", None)
     if kind != "mlp":
@@ -315,7 +320,8 @@ def make_mlp_ensemble(
     unknown = sorted(set(params) - MLP_KEYS)
     if unknown:
         raise ValueError(f"unknown option(s) for mlp classifier: {', '.join(unknown)}")
-    params, cfg, val_fraction = mlp_options(params, seed=int(seeds[0]), device=device)
+    first = int(seeds[0]) if batch_seed is None else int(batch_seed)
+    params, cfg, val_fraction = mlp_options(params, seed=first, device=device)
     return MLPEnsemble(
         seeds,
         **params,
