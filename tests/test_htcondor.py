@@ -118,6 +118,9 @@ def _run_standin(argv: list[str]) -> None:
     plugin.JobEventLog = JobEventLog  # imported by name
     run_job = plugin.Executor.run_job
 
+    fail_once = os.environ.get("HTCONDOR_STANDIN_FAIL_ONCE")  # a rule whose first jobs fail
+    failed: set[str] = set()
+
     def run_job_then_finish(self, job):
         with self.lock:  # GPU jobs submitted and not yet seen to finish
             active_gpu = sum(info.job.resources.get("request_gpus", 0) for info in self.active_jobs)
@@ -135,9 +138,22 @@ def _run_standin(argv: list[str]) -> None:
                 "threads": j.threads,
                 "mem_mb": j.resources.get("mem_mb"),
                 "disk_mb": j.resources.get("disk_mb"),
+                "runtime": j.resources.get("runtime"),
             }
             for j in members
         ]
+        first_try = str(job.output[0]) not in failed
+        if job.rule.name == fail_once and first_try:
+            # Killed on the pool: exit code 1, no outputs.
+            failed.add(str(job.output[0]))
+            record.write(json.dumps({**entry, "failed": True}) + "\n")
+            record.flush()
+            with lock:
+                events.append(_Event(entry["cluster"], htcondor2.JobEventType.SUBMIT))
+                events.append(
+                    _Event(entry["cluster"], htcondor2.JobEventType.JOB_TERMINATED, ReturnValue=1)
+                )
+            return
         # "Run" the job: make every file it declares; Snakemake then finds its outputs.
         for j in members:
             for f in [*j.output, *j.log, *([j.benchmark] if j.benchmark else [])]:
@@ -178,7 +194,7 @@ def standin_workflow(tmp: Path) -> Path:
     return wf
 
 
-def run_standin(tmp: Path, profile: Path, *args: str) -> list[dict]:
+def run_standin(tmp: Path, profile: Path, *args: str, fail_once: str = "") -> list[dict]:
     """Snakemake with `profile` against the stand-in scheduler on a copy of the workflow with the
     tiny config (config/test.yaml, distinct RESOURCES); returns the submissions."""
     wf = standin_workflow(tmp)
@@ -193,7 +209,7 @@ def run_standin(tmp: Path, profile: Path, *args: str) -> list[dict]:
         "--configfile", str(wf / "config/test.yaml"), str(overlay),
         "--config", f"results={tmp / 'results'}",
     ]  # fmt: skip
-    env = {**ENV, "HTCONDOR_STANDIN_RECORD": str(record)}
+    env = {**ENV, "HTCONDOR_STANDIN_RECORD": str(record), "HTCONDOR_STANDIN_FAIL_ONCE": fail_once}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-6000:]
     assert re.search(r"(\d+) of \1 steps \(100%\) done", proc.stderr), proc.stderr[-3000:]
@@ -303,3 +319,18 @@ def test_site_examples_of_the_profile_reach_the_submit_description(tmp_path):
         "container_image = /cvmfs/unpacked.cern.ch/registry.hub.docker.com/YOUR/IMAGE:TAG",
     ]:
         assert f"\n{line}\n" in text, text
+
+
+def test_a_failed_job_comes_back_with_more_memory_and_time(tmp_path):
+    """Snakemake retries (the slurm profile's `retries`) ask for 2x the memory and runtime
+    (ad_resources in ad_common.smk): a job killed for either comes back with more."""
+    target = tmp_path / "results/ad/nonres/zp3000/test.h5"
+    subs = run_standin(tmp_path, PROFILE, str(target), "--retries", "1",
+                       fail_once="ad_make_testset")  # fmt: skip
+    tries = [s for s in subs if s["jobs"][0]["rule"] == "ad_make_testset"]
+    assert [bool(s.get("failed")) for s in tries] == [True, False]
+    first, second = (s["jobs"][0] for s in tries)
+    res = RESOURCES["sample"]
+    assert (first["mem_mb"], first["runtime"]) == (res["mem_mb"], res["runtime"])
+    assert (second["mem_mb"], second["runtime"]) == (2 * res["mem_mb"], 2 * res["runtime"])
+    assert tries[1]["submit"]["request_memory"] in memory(2 * res["mem_mb"])
