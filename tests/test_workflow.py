@@ -80,6 +80,9 @@ def tiny_args(results: Path, *extra_configs: str) -> list[str]:
         ({"ad": {"generate": {"train": {"epochs": "many"}}}}, "epochs"),
         ({"ad": {"injections": [0.01, 0.02]}}, "injections"),
         ({"ad": {"datasets": {"nonres": {"sr": {"ht": [800.0]}}}}}, "['ht']"),
+        # The resource classes of an older config: `train` is now one class per training step.
+        ({"ad": {"resources": {"train": {"threads": 1, "mem_mb": 4000, "runtime": 60}}}}, "train"),
+        ({"ad": {"discrim": {"members_per_job": 0}}}, "members_per_job"),
     ],
 )
 def test_invalid_config_stops_before_any_job(tmp_path, settings, expected):
@@ -454,6 +457,18 @@ def test_an_ensemble_split_over_jobs_gives_the_same_scores(tiny_run, tmp_path):
         np.testing.assert_allclose(
             read_table(point / m / "scores.h5").data, before[m], rtol=0, atol=1e-6
         )
+
+
+def test_members_per_job_with_one_job_per_point_stops_at_start_up(tmp_path):
+    bad = {"ad": {"discrim": {"one_job_per": "point", "members_per_job": 1}}}  # ensemble: 2
+    results = tmp_path / "results"
+    proc = snakemake(
+        "-n", "all_AD", *tiny_args(results, overlay(tmp_path, "bad.yaml", bad)), check=False
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Building DAG" not in output
+    assert "ad.discrim.members_per_job" in output and "one_job_per: method" in output
+    assert not results.exists()
 
 
 def test_a_dataset_sets_its_own_weight_cut(tiny_run, tmp_path):
