@@ -143,7 +143,7 @@ def _run_standin(argv: list[str]) -> None:
             for j in members
         ]
         first_try = str(job.output[0]) not in failed
-        if job.rule.name == fail_once and first_try:
+        if not job.is_group() and job.rule.name == fail_once and first_try:
             # Killed on the pool: exit code 1, no outputs.
             failed.add(str(job.output[0]))
             record.write(json.dumps({**entry, "failed": True}) + "\n")
