@@ -33,60 +33,52 @@ def load(name: str) -> object | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def section(title: str, header: list[str], rows: list[list[object]]) -> list[str]:
+    """A markdown heading and table."""
+    lines = ["", f"## {title}", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    return lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+
+
 def summary() -> str:
     lines = []
     dry = load("dry_run")
     if dry:
-        lines += [
-            "## Dry run (`snakemake -n all_AD`)",
-            "",
-            "| config | output | jobs | median s |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| {r['config']} | {r['output']} | {r['jobs']} | {r['median_s']} |" for r in dry]
+        lines += section(
+            "Dry run (`snakemake -n all_AD`)",
+            ["config", "output", "jobs", "median s"],
+            [[r["config"], r["output"], r["jobs"], r["median_s"]] for r in dry],
+        )
     thr = load("training_throughput")
     if thr:
-        lines += [
-            "",
-            f"## Training throughput ({thr['threads']} torch thread(s) on the CPU)",
-            "",
-            "| family | device | events/s | events x epochs | s |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r['family']} | {r['device']} | {r['events_per_s']:,} | "
-            f"{r['events']:,} x {r['epochs']} | {r['seconds']} |"
-            for r in thr["rows"]
-        ]
+        lines += section(
+            f"Training throughput ({thr['threads']} torch thread(s) on the CPU)",
+            ["family", "device", "events/s", "events x epochs", "s"],
+            [
+                [r["family"], r["device"], f"{r['events_per_s']:,}",
+                 f"{r['events']:,} x {r['epochs']}", r["seconds"]]
+                for r in thr["rows"]
+            ],
+        )  # fmt: skip
     costs = load("rule_costs")
     if costs:
-        lines += [
-            "",
-            f"## Rule costs ({costs['results']}, configs {costs['configs'] or 'default'})",
-            "",
-            "| rule | jobs | wall s median / max | peak MB | asks MB | asks min | fits |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r['rule']} | {r['jobs']} | {r['wall_s_median']} / {r['wall_s_max']} | "
-            f"{r['peak_rss_mb_max']} | {r['mem_mb']} | {r['runtime_min']} | "
-            f"{'yes' if r['fits'] else 'NO'} |"
-            for r in costs["rows"]
-        ]
+        lines += section(
+            f"Rule costs ({costs['results']}, configs {costs['configs'] or 'default'})",
+            ["rule", "jobs", "wall s median / max", "peak MB", "asks MB", "asks min", "fits"],
+            [
+                [r["rule"], r["jobs"], f"{r['wall_s_median']} / {r['wall_s_max']}",
+                 r["peak_rss_mb_max"], r["mem_mb"], r["runtime_min"], "yes" if r["fits"] else "NO"]
+                for r in costs["rows"]
+            ],
+        )  # fmt: skip
     pin = load("thread_pinning")
     if pin:
-        lines += [
-            "",
-            f"## Two training jobs on {pin['cores']} cores",
-            "",
-            "| setting | fit s per job | wall s |",
-            "|---|---|---|",
-        ]
-        lines += [
-            f"| {r['setting']} | {r['fit_seconds']} | {r['wall_seconds']} |" for r in pin["rows"]
-        ]
+        lines += section(
+            f"Two training jobs on {pin['cores']} cores",
+            ["setting", "fit s per job", "wall s"],
+            [[r["setting"], r["fit_seconds"], r["wall_seconds"]] for r in pin["rows"]],
+        )
         lines += ["", f"Slowdown without pinning: x{pin['slowdown_unpinned']}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).lstrip() + "\n"
 
 
 def main() -> None:

@@ -42,36 +42,6 @@ def _member_path(directory: Path, k: int) -> Path:
     return directory / f"member_{k:03d}.npy"
 
 
-def train_ensemble_scores(
-    x_signal_like: np.ndarray,
-    x_template: np.ndarray,
-    w_template: np.ndarray,
-    x_eval: np.ndarray,
-    spec: Mapping[str, Any],
-    *,
-    n_members: int,
-    seeds: list[int],
-    device: str = "auto",
-    work_dir: Path | None = None,
-    log: logging.Logger | None = None,
-    average_epochs: int = 1,
-) -> np.ndarray:
-    """Mean score of ``n_members`` classifiers (label 1 vs weighted template) on ``x_eval``."""
-    return train_member_scores(
-        x_signal_like,
-        x_template,
-        w_template,
-        x_eval,
-        spec,
-        n_members=n_members,
-        seeds=seeds,
-        device=device,
-        work_dir=work_dir,
-        log=log,
-        average_epochs=average_epochs,
-    ).mean(axis=0)
-
-
 def train_member_scores(
     x_signal_like: np.ndarray,
     x_template: np.ndarray,
