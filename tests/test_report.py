@@ -49,20 +49,10 @@ def plain(caption_html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    results = tmp_path_factory.mktemp("report") / "results"
-    # ~3 min on a quiet 2-core machine; allow for a busy one.
-    snakemake(
-        "--profile",
-        str(ROOT / "profiles/local"),
-        "--cores",
-        "2",
-        "all_AD",
-        *tiny_args(results),
-        timeout=1800,
-    )
-    out = results / "report.html"
-    snakemake("--report", str(out), *tiny_args(results))
+def report(tiny_run, tmp_path_factory) -> Path:
+    """The report of the shared tiny all_AD run (tests/conftest.py)."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    snakemake("--report", str(out), *tiny_args(tiny_run))
     return out
 
 

@@ -186,13 +186,7 @@ def test_signal_injection_dag_of_the_default_config():
 
 
 # ------------------------------------------------------------------ a tiny all_AD run
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    results = tmp_path_factory.mktemp("tiny") / "results"
-    snakemake(
-        "--profile", str(ROOT / "profiles/local"), "--cores", "2", "all_AD", *tiny_args(results)
-    )
-    return results
+# tiny_run (tests/conftest.py): the results of all_AD on config/test.yaml, shared.
 
 
 def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
