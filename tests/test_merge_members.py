@@ -46,6 +46,10 @@ def test_the_mean_over_every_member_of_every_part(tmp_path):
     ("columns", "expected"),
     [
         ([["member_000"], ["member_002"]], r"expected the 3 members .* missing \['member_001'\]"),
+        (
+            [["member_000", "member_001", "member_002"], ["member_003"]],
+            r"not in the ensemble \['member_003'\]",
+        ),
         ([["member_000", "member_001"], ["member_001", "member_002"]], "member_001 is also in"),
     ],
 )

@@ -12,7 +12,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hepflows.ad.discrimination import clean_template_weights, train_member_scores
+from hepflows.ad.discrimination import (
+    clean_template_weights,
+    member_columns,
+    train_member_scores,
+)
 from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import sr_mask
 from hepflows.core.cli import StepParser, run_step
@@ -108,10 +112,6 @@ def _ensemble_scores(
     if args.members is None:
         return EventTable(scores.mean(axis=0)[:, None], ["score"], labels=test.labels)
     return EventTable(scores.T, member_columns(start, stop), labels=test.labels)
-
-
-def member_columns(start: int, stop: int) -> list[str]:
-    return [f"member_{k:03d}" for k in range(start, stop)]
 
 
 def parser() -> StepParser:

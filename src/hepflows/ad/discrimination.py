@@ -38,6 +38,11 @@ def clean_template_weights(
     return keep, kept * (n_target / kept.sum())
 
 
+def member_columns(start: int, stop: int) -> list[str]:
+    """Column names of members start..stop-1 in a part of a split ensemble's scores."""
+    return [f"member_{k:03d}" for k in range(start, stop)]
+
+
 def _member_path(directory: Path, k: int) -> Path:
     return directory / f"member_{k:03d}.npy"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.ad.discriminate import member_columns
+from hepflows.ad.discrimination import member_columns
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import DataError, EventTable, config_hash, read_table, write_table
 
@@ -31,8 +31,10 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     expected = member_columns(0, n)
     if sorted(columns) != expected:
         missing = sorted(set(expected) - set(columns))
+        extra = sorted(set(columns) - set(expected))
         raise DataError(
-            f"{args.parts}: expected the {n} members of discrim.ensemble, missing {missing}"
+            f"{args.parts}: expected the {n} members of discrim.ensemble; missing {missing}, "
+            f"not in the ensemble {extra}"
         )
     score = np.mean([columns[c] for c in expected], axis=0)
     log.info(f"{args.tag}: mean of {n} members from {len(args.parts)} parts")
