@@ -57,10 +57,8 @@ def ratio_weights(clf: Classifier, x: np.ndarray) -> np.ndarray:
     return f / (1.0 - f)
 
 
-def _train_config(train: Mapping[str, Any], seed: int, device: str) -> tuple[TrainConfig, float]:
-    settings = dict(train)
-    val_fraction = float(settings.pop("val_fraction", 0.2))
-    return TrainConfig.from_dict({**settings, "seed": seed, "device": device}), val_fraction
+def _train_config(train: Mapping[str, Any], seed: int, device: str) -> TrainConfig:
+    return TrainConfig.from_dict({**train, "seed": seed, "device": device})
 
 
 def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +85,9 @@ def _fit_density(
     params: Any,
 ) -> TrainResult:
     """Weighted maximum likelihood on (x, c) with a seeded validation split."""
-    cfg, val_fraction = _train_config(train, seed, device)
+    cfg = _train_config(train, seed, device)
     w = np.ones(len(x), dtype=np.float32) if w is None else w.astype(np.float32)
-    tr, va = _split(len(x), val_fraction, seed)
+    tr, va = _split(len(x), cfg.val_fraction, seed)
     val = _tensors(va, x, c, w) if len(va) else None
     return fit(
         model,

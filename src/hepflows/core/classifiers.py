@@ -28,7 +28,6 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "tanh": nn.Tanh,
 }
-VAL_FRACTION = 0.2
 _PREDICT_BATCH = 65536
 
 
@@ -137,11 +136,7 @@ class MLPClassifier:
         train: TrainConfig | dict[str, Any] | None = None,
         checkpoint: str | Path | None = None,
         log: logging.Logger | None = None,
-        val_fraction: float = VAL_FRACTION,
     ) -> None:
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-        self.val_fraction = float(val_fraction)
         activation_layer(activation)
         self.inputs = inputs
         self.hidden = [int(h) for h in hidden]
@@ -195,7 +190,7 @@ class MLPClassifier:
             if y_val is not None or w_val is not None:
                 raise ValueError("y_val/w_val given without x_val")
             rng = np.random.default_rng(self.train.seed)
-            tr, va = stratified_split(y, self.val_fraction, rng)
+            tr, va = stratified_split(y, self.train.val_fraction, rng)
             x, y, w, x_val, y_val, w_val = x[tr], y[tr], w[tr], x[va], y[va], w[va]
         else:
             if y_val is None:
@@ -354,20 +349,17 @@ def make_classifier(
         raise ValueError(f"unknown option(s) for {kind} classifier: {', '.join(unknown)}")
     if kind == "hgb":
         return HGBClassifier(**params, seed=seed, log=log)
-    params, cfg, val_fraction = mlp_options(params, seed=seed, device=device)
-    return MLPClassifier(
-        **params, train=cfg, checkpoint=checkpoint, log=log, val_fraction=val_fraction
-    )
+    params, cfg = mlp_options(params, seed=seed, device=device)
+    return MLPClassifier(**params, train=cfg, checkpoint=checkpoint, log=log)
 
 
 def mlp_options(
     params: dict[str, Any], *, seed: int, device: str
-) -> tuple[dict[str, Any], TrainConfig, float]:
-    """Split an MLP config block (without ``kind``) into model options, training, val fraction."""
+) -> tuple[dict[str, Any], TrainConfig]:
+    """Split an MLP config block (without ``kind``) into model options and training settings."""
     params = dict(params)
     train = dict(params.pop("train", None) or {})
-    val_fraction = float(train.pop("val_fraction", VAL_FRACTION))
     clash = sorted({"seed", "device"} & set(train))
     if clash:
         raise ValueError(f"train.{clash[0]} is set by the workflow, not the classifier spec")
-    return params, TrainConfig.from_dict({**train, "seed": seed, "device": device}), val_fraction
+    return params, TrainConfig.from_dict({**train, "seed": seed, "device": device})

@@ -22,7 +22,6 @@ from torch.nn import functional as F
 from hepflows.core import models
 from hepflows.core.classifiers import (
     MLP_KEYS,
-    VAL_FRACTION,
     activation_layer,
     check_xyw,
     mlp_options,
@@ -122,14 +121,11 @@ class MLPEnsemble:
         train: TrainConfig | dict[str, Any] | None = None,
         checkpoint: str | Path | None = None,
         log: logging.Logger | None = None,
-        val_fraction: float = VAL_FRACTION,
         inputs: int | None = None,
         average_epochs: int = 1,
     ) -> None:
         if not seeds:
             raise ValueError("an ensemble needs at least one member seed")
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
         if average_epochs < 1:
             raise ValueError(f"average_epochs must be >= 1, got {average_epochs}")
         activation_layer(activation)
@@ -137,7 +133,6 @@ class MLPEnsemble:
         self.hidden = [int(h) for h in hidden]
         self.activation = activation
         self.dropout = float(dropout)
-        self.val_fraction = float(val_fraction)
         if isinstance(train, dict):
             train = TrainConfig.from_dict(train)
         self.train = train if train is not None else TrainConfig(seed=self.seeds[0])
@@ -196,7 +191,7 @@ class MLPEnsemble:
         # Same class counts and fraction give every member a split of the same size, so the
         # members' events stack into one (events, members) layout.
         rngs = [np.random.default_rng(s) for s in self.seeds]
-        splits = [stratified_split(y, self.val_fraction, rng) for rng in rngs]
+        splits = [stratified_split(y, self.train.val_fraction, rng) for rng in rngs]
         tr = np.stack([t for t, _ in splits])
         va = np.stack([v for _, v in splits])
         x_train = x[tr]
@@ -321,13 +316,12 @@ def make_mlp_ensemble(
     if unknown:
         raise ValueError(f"unknown option(s) for mlp classifier: {', '.join(unknown)}")
     first = int(seeds[0]) if batch_seed is None else int(batch_seed)
-    params, cfg, val_fraction = mlp_options(params, seed=first, device=device)
+    params, cfg = mlp_options(params, seed=first, device=device)
     return MLPEnsemble(
         seeds,
         **params,
         train=cfg,
         checkpoint=checkpoint,
         log=log,
-        val_fraction=val_fraction,
         average_epochs=average_epochs,
     )

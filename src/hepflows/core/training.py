@@ -29,6 +29,7 @@ parameters all carry the member index as their first dimension) one loss per mem
 """
 
 SCHEDULERS = ("none", "cosine", "step", "plateau")
+VAL_FRACTION = 0.2
 _FLOAT_FIELDS = ("lr", "weight_decay", "min_delta", "gamma")
 
 
@@ -38,7 +39,9 @@ class TrainConfig:
 
     ``scheduler``: "none", "cosine" (over ``epochs``), "step" (``step_size``, ``gamma``) or
     "plateau" (factor ``gamma`` after half of ``patience`` epochs without improvement).
-    Every scheduler steps once per epoch.
+    Every scheduler steps once per epoch. ``val_fraction`` is the share of the events that the
+    callers of :func:`fit` (classifiers, ensembles, flows) hold out for validation; this is its
+    one default in the project.
     """
 
     epochs: int = 50
@@ -53,6 +56,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     grad_clip: float | None = None
+    val_fraction: float = VAL_FRACTION
 
     def __post_init__(self) -> None:
         # YAML reads "1e-3" as a string, so coerce instead of failing deep inside Adam.
@@ -66,6 +70,9 @@ class TrainConfig:
             raise ValueError("epochs, batch_size and step_size must be >= 1")
         if self.patience is not None and self.patience < 1:
             raise ValueError("patience must be >= 1 or None")
+        self.val_fraction = float(self.val_fraction)
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
