@@ -124,8 +124,77 @@ def weighted_bce(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Ten
     return (w * F.binary_cross_entropy_with_logits(logits, y, reduction="none")).mean()
 
 
-class MLPClassifier:
+class SavedTorchClassifier:
+    """What a torch classifier on standardized inputs shares: saving and loading without pickle.
+
+    A subclass names its model ``kind`` and the ``SPEC_ARGS`` of its spec that rebuild it; its
+    spec holds the standardization (``mean``, ``std``) and the training settings.
+    """
+
+    kind: str
+    SPEC_ARGS: tuple[str, ...]
+
+    def _untrained(
+        self,
+        train: TrainConfig | dict[str, Any] | None,
+        checkpoint: str | Path | None,
+        log: logging.Logger | None,
+    ) -> None:
+        """The training settings, and the state that fit() fills in."""
+        if isinstance(train, dict):
+            train = TrainConfig.from_dict(train)
+        self.train = train if train is not None else TrainConfig()
+        self.checkpoint = checkpoint
+        self.log = log
+        self.module: nn.Module | None = None
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.result: TrainResult | None = None
+
+    def _train(
+        self, loss_fn: Any, train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...]
+    ) -> Any:
+        """Train the module with the shared loop (checkpoint, log) and keep the result."""
+        self.result = fit(
+            self.module, loss_fn, train, val, self.train, checkpoint=self.checkpoint, log=self.log
+        )
+        return self
+
+    def spec(self) -> dict[str, Any]:
+        """JSON spec that rebuilds this model (architecture, standardization, training)."""
+        if self.mean is None or self.std is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted")
+        return {
+            "kind": self.kind,
+            **{k: getattr(self, k) for k in self.SPEC_ARGS},
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "train": self.train.to_dict(),
+        }
+
+    def save(self, stem: str | Path) -> None:
+        """Write stem.pt (weights) and stem.json (spec incl. standardization)."""
+        if self.module is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted")
+        models.save_model(stem, self.module, self.spec())
+
+    @classmethod
+    def load(cls, stem: str | Path) -> Any:
+        module, spec = models.load_model(stem)
+        if spec.get("kind") != cls.kind:
+            raise DataError(f"{stem}: expected a {cls.kind} model, found kind {spec.get('kind')!r}")
+        clf = cls(**{k: spec[k] for k in cls.SPEC_ARGS}, train=spec.get("train"))
+        clf.module = module.eval()
+        clf.mean = np.asarray(spec["mean"], dtype=np.float64)
+        clf.std = np.asarray(spec["std"], dtype=np.float64)
+        return clf
+
+
+class MLPClassifier(SavedTorchClassifier):
     """Torch MLP on standardized inputs, trained with :func:`hepflows.core.training.fit`."""
+
+    kind = "mlp"
+    SPEC_ARGS = ("inputs", "hidden", "activation", "dropout")
 
     def __init__(
         self,
@@ -142,30 +211,7 @@ class MLPClassifier:
         self.hidden = [int(h) for h in hidden]
         self.activation = activation
         self.dropout = float(dropout)
-        if isinstance(train, dict):
-            train = TrainConfig.from_dict(train)
-        self.train = train if train is not None else TrainConfig()
-        self.checkpoint = checkpoint
-        self.log = log
-        self.module: nn.Module | None = None
-        self.mean: np.ndarray | None = None
-        self.std: np.ndarray | None = None
-        self.result: TrainResult | None = None
-
-    def spec(self) -> dict[str, Any]:
-        """JSON spec that rebuilds this model (architecture, standardization, training)."""
-        if self.mean is None or self.std is None:
-            raise RuntimeError("MLPClassifier is not fitted")
-        return {
-            "kind": "mlp",
-            "inputs": self.inputs,
-            "hidden": self.hidden,
-            "activation": self.activation,
-            "dropout": self.dropout,
-            "mean": self.mean.tolist(),
-            "std": self.std.tolist(),
-            "train": self.train.to_dict(),
-        }
+        self._untrained(train, checkpoint, log)
 
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
         assert self.mean is not None and self.std is not None
@@ -212,16 +258,7 @@ class MLPClassifier:
             ws = ws / ws.mean()
             return self._tensor(xs), torch.from_numpy(ys).float(), torch.from_numpy(ws).float()
 
-        self.result = fit(
-            self.module,
-            weighted_bce,
-            tensors(x, y, w),
-            tensors(x_val, y_val, w_val),
-            self.train,
-            checkpoint=self.checkpoint,
-            log=self.log,
-        )
-        return self
+        return self._train(weighted_bce, tensors(x, y, w), tensors(x_val, y_val, w_val))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.module is None:
@@ -234,29 +271,6 @@ class MLPClassifier:
         with torch.no_grad():
             logits = torch.cat([self.module(b).squeeze(-1) for b in xt.split(_PREDICT_BATCH)])
         return torch.sigmoid(logits.double()).numpy()
-
-    def save(self, stem: str | Path) -> None:
-        """Write stem.pt (weights) and stem.json (spec incl. standardization)."""
-        if self.module is None:
-            raise RuntimeError("MLPClassifier is not fitted")
-        models.save_model(stem, self.module, self.spec())
-
-    @classmethod
-    def load(cls, stem: str | Path) -> MLPClassifier:
-        module, spec = models.load_model(stem)
-        if spec.get("kind") != "mlp":
-            raise DataError(f"{stem}: expected an mlp model, found kind {spec.get('kind')!r}")
-        clf = cls(
-            inputs=spec["inputs"],
-            hidden=spec["hidden"],
-            activation=spec["activation"],
-            dropout=spec["dropout"],
-            train=spec.get("train"),
-        )
-        clf.module = module.eval()
-        clf.mean = np.asarray(spec["mean"], dtype=np.float64)
-        clf.std = np.asarray(spec["std"], dtype=np.float64)
-        return clf
 
 
 class HGBClassifier:
@@ -341,9 +355,13 @@ def make_classifier(
     """Build a classifier from a config block; the workflow owns ``seed`` and ``device``."""
     params = dict(spec)
     kind = params.pop("kind", None)
+    if kind == "pfn":  # imported here: particle_flow imports this module
+        from hepflows.core.particle_flow import make_pfn_classifier
+
+        return make_pfn_classifier(spec, seed=seed, device=device, checkpoint=checkpoint, log=log)
     allowed = {"mlp": MLP_KEYS, "hgb": _HGB_KEYS}.get(kind)
     if allowed is None:
-        raise ValueError(f"unknown classifier kind {kind!r}; expected 'mlp' or 'hgb'")
+        raise ValueError(f"unknown classifier kind {kind!r}; expected 'mlp', 'hgb' or 'pfn'")
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise ValueError(f"unknown option(s) for {kind} classifier: {', '.join(unknown)}")

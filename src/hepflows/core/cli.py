@@ -1,22 +1,25 @@
-"""The common shell of every step module: arguments, threads, logging, clean failure.
+"""The common shell of every step module: arguments, threads, logging, clean failure, resume.
 
-A step is called by Snakemake as ``python -m hepflows.<analysis>.<step> --params JSON ...``.
+A step is called by Snakemake as ``python -m hepflows.<analysis>.steps.<verb> --params JSON ...``.
 Hyperparameters arrive through ``--params`` (so Snakemake sees them and reruns on change);
-inputs and outputs are plain paths. On any failure the outputs the step declared are removed,
-so an interrupted or failed job never leaves a file that looks complete, and the user gets one
-line naming what was wrong.
+inputs and outputs are plain paths, declared with :meth:`StepParser.add_input` and
+:meth:`StepParser.add_output`. On a bad input the step removes the outputs it declared, so a
+failed job never leaves a file that looks complete, and the user gets one line naming what was
+wrong; any other error is written to the rule's log with its traceback before the job fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hepflows.core.checkpoints import resumable
 from hepflows.core.io import DataError
 from hepflows.core.runtime import configure_threads, setup_logging
 
@@ -24,27 +27,51 @@ StepMain = Callable[[argparse.Namespace, dict[str, Any], logging.Logger], None]
 
 
 class StepParser(argparse.ArgumentParser):
-    """ArgumentParser that knows which of its arguments are outputs."""
+    """ArgumentParser that knows which of its arguments are inputs and which are outputs."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str | None) -> None:
         super().__init__(description=description)
+        self.input_dests: list[str] = []
         self.output_dests: list[str] = []
         self.add_argument("--params", default="{}", help="hyperparameters as a JSON object")
         self.add_argument("--threads", type=int, default=1, help="CPU threads this job may use")
         self.add_argument("--log", default=None, help="log file (appended)")
+
+    def add_input(self, *flags: str, **kwargs: Any) -> None:
+        """An input file (or files): part of the key of the step's resumable work."""
+        kwargs.setdefault("required", True)
+        action = self.add_argument(*flags, **kwargs)
+        self.input_dests.append(action.dest)
 
     def add_output(self, *flags: str, **kwargs: Any) -> None:
         action = self.add_argument(*flags, required=True, **kwargs)
         self.output_dests.append(action.dest)
 
 
-def _declared_outputs(parser: StepParser, args: argparse.Namespace) -> list[Path]:
+def figure_parser(doc: str | None, flag: str, help: str, *, nargs: str | None = None) -> StepParser:
+    """The arguments of a step that draws one figure: its input(s), a title, the PDF and PNG."""
+    p = StepParser(doc)
+    p.add_input(flag, nargs=nargs, help=help)
+    p.add_argument("--title", default="", help="the figure's title")
+    p.add_output("--out", nargs="+", help="the PDF and PNG the figure is written to")
+    return p
+
+
+def _paths(args: argparse.Namespace, dests: list[str]) -> list[Path]:
     paths: list[Path] = []
-    for dest in parser.output_dests:
+    for dest in dests:
         value = getattr(args, dest)
         values = value if isinstance(value, list) else [value]
         paths.extend(Path(v) for v in values if v)
     return paths
+
+
+@contextlib.contextmanager
+def step_work(args: argparse.Namespace, params: dict[str, Any], name: str) -> Iterator[Path]:
+    """The step's resumable work folder, beside its first output and keyed by its params and
+    every input it declared (see :func:`hepflows.core.checkpoints.resumable`)."""
+    with resumable(name, params, args.step_inputs, args.step_outputs[0]) as work:
+        yield work
 
 
 def run_step(parser: StepParser, main: StepMain, argv: list[str] | None = None) -> None:
@@ -58,7 +85,8 @@ def run_step(parser: StepParser, main: StepMain, argv: list[str] | None = None) 
         parser.error("--params must be a JSON object")
     configure_threads(args.threads)
     log = setup_logging(args.log, name=parser.prog)
-    outputs = _declared_outputs(parser, args)
+    args.step_inputs = _paths(args, parser.input_dests)
+    args.step_outputs = outputs = _paths(args, parser.output_dests)
     try:
         main(args, params, log)
     except (DataError, ValueError, KeyError, FileNotFoundError) as err:
@@ -66,7 +94,11 @@ def run_step(parser: StepParser, main: StepMain, argv: list[str] | None = None) 
         message = f"{parser.prog}: error: {err}".splitlines()[0]
         log.error(message)
         sys.exit(1)
-    except BaseException:
+    except Exception:
+        _remove(outputs)
+        log.exception(f"{parser.prog}: unexpected error")
+        raise
+    except BaseException:  # interrupted: the work folder keeps what a rerun resumes from
         _remove(outputs)
         raise
 

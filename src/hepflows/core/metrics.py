@@ -4,27 +4,40 @@ The significance improvement characteristic SIC = eps_S / sqrt(eps_B) is the fac
 which a cut on the anomaly score multiplies S/sqrt(B). At very small background
 efficiency it is dominated by a handful of surviving background events, so every SIC
 summary here refuses to look below a statistical floor (``min_fpr``).
+
+The shape comparisons (binned chi2, per-variable KS and Wasserstein) and the response and
+resolution of an energy scale judge how well a generated or calibrated sample matches truth.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
 __all__ = [
+    "Chi2Result",
+    "ResponseResolution",
+    "auc",
+    "binned_chi2",
     "closure_auc",
+    "ks_per_variable",
     "max_sic",
     "min_fpr",
     "percentile_band",
+    "response_and_resolution",
     "roc",
     "sic_at_rejection",
     "sic_curve",
     "sic_on_grid",
     "summarize_sic",
+    "wasserstein_per_variable",
 ]
 
 
@@ -188,3 +201,217 @@ def percentile_band(values: ArrayLike, axis: int = 0) -> tuple[np.ndarray, np.nd
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices -> NaN, silently
         med, p16, p84 = np.nanpercentile(np.asarray(values, dtype=float), [50, 16, 84], axis=axis)
     return med, p16, p84
+
+
+class Chi2Result(NamedTuple):
+    chi2: float
+    ndf: int
+    p_value: float
+
+
+def _histogram(values: ArrayLike, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    h = np.asarray(values, dtype=float)
+    if h.ndim != 1 or (shape is not None and h.shape != shape):
+        want = "1-D (one entry per bin)" if shape is None else f"shape {shape}"
+        raise ValueError(f"{name} must be {want}, got shape {h.shape}")
+    if not np.all(np.isfinite(h) & (h >= 0)):
+        raise ValueError(f"{name} must be finite and >= 0 in every bin, got {h}")
+    return h
+
+
+def binned_chi2(
+    counts_a: ArrayLike,
+    counts_b: ArrayLike,
+    *,
+    sumw2_a: ArrayLike | None = None,
+    sumw2_b: ArrayLike | None = None,
+) -> Chi2Result:
+    """Compares shapes only: each total is a free normalisation and costs one ndf.
+
+    Counts alone give the Pearson homogeneity chi2 of the 2 x k table (what
+    scipy.stats.chi2_contingency computes). With both sum-of-squared-weights arrays the
+    weighted-weighted statistic of Gagunashvili (2006), as in ROOT's TH1::Chi2Test("WW"),
+    is used. Bins empty in both histograms carry no information and cost no ndf; a bin
+    empty in only one is kept, since that is a shape difference.
+    """
+    a = _histogram(counts_a, "counts_a")
+    b = _histogram(counts_b, "counts_b", a.shape)
+    if (sumw2_a is None) != (sumw2_b is None):
+        raise ValueError("expected both sumw2_a and sumw2_b (weighted) or neither (unweighted)")
+    keep = (a + b) > 0
+    n_bins = int(np.count_nonzero(keep))
+    if n_bins < 2:
+        raise ValueError(f"expected at least 2 bins non-empty in either histogram, got {n_bins}")
+    total_a, total_b = a.sum(), b.sum()
+    if total_a <= 0 or total_b <= 0:
+        raise ValueError(f"expected positive totals, got {total_a} and {total_b}")
+    if sumw2_a is None:
+        a, b = a[keep], b[keep]
+        chi2 = np.sum((a * total_b - b * total_a) ** 2 / (a + b)) / (total_a * total_b)
+    else:
+        var_a = _histogram(sumw2_a, "sumw2_a", a.shape)[keep]
+        var_b = _histogram(sumw2_b, "sumw2_b", a.shape)[keep]
+        a, b = a[keep], b[keep]
+        sigma2 = total_a**2 * var_b + total_b**2 * var_a
+        if np.any(sigma2 <= 0):
+            raise ValueError("expected sumw2 > 0 in at least one histogram in every non-empty bin")
+        chi2 = np.sum((total_b * a - total_a * b) ** 2 / sigma2)
+    ndf = n_bins - 1
+    return Chi2Result(float(chi2), ndf, float(stats.chi2.sf(chi2, ndf)))
+
+
+def _per_column(
+    a: ArrayLike, b: ArrayLike, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    names = list(columns)
+    if len(set(names)) != len(names):
+        raise ValueError(f"expected unique column names, got {names}")
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    for label, arr in (("a", x), ("b", y)):
+        if arr.ndim != 2 or arr.shape[1] != len(names):
+            raise ValueError(
+                f"{label} must have shape (n_events, {len(names)}) to match columns, "
+                f"got {arr.shape}"
+            )
+    return x, y, names
+
+
+def ks_per_variable(
+    a: ArrayLike, b: ArrayLike, columns: Sequence[str]
+) -> dict[str, tuple[float, float]]:
+    """Per variable (statistic, p-value): which input a model gets wrong, not just that one is."""
+    x, y, names = _per_column(a, b, columns)
+    res = stats.ks_2samp(x, y, axis=0)
+    return {
+        name: (float(d), float(p))
+        for name, d, p in zip(
+            names, np.atleast_1d(res.statistic), np.atleast_1d(res.pvalue), strict=True
+        )
+    }
+
+
+def _event_weights(w: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
+    if w is None:
+        return None
+    arr = np.asarray(w, dtype=float)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one weight per event, got {arr.shape}")
+    return arr
+
+
+def wasserstein_per_variable(
+    a: ArrayLike,
+    b: ArrayLike,
+    columns: Sequence[str],
+    *,
+    weights_a: ArrayLike | None = None,
+    weights_b: ArrayLike | None = None,
+) -> dict[str, float]:
+    """Unlike KS, it grows with the size of a shift, in the variable's own units."""
+    x, y, names = _per_column(a, b, columns)
+    wa = _event_weights(weights_a, x.shape[0], "weights_a")
+    wb = _event_weights(weights_b, y.shape[0], "weights_b")
+    return {
+        name: float(stats.wasserstein_distance(x[:, j], y[:, j], wa, wb))
+        for j, name in enumerate(names)
+    }
+
+
+# q16, q50, q84 at exactly -1, 0, +1 sigma, so a Gaussian's resolution is its sigma.
+_QUANTILES = stats.norm.cdf([-1.0, 0.0, 1.0])
+
+
+def _quantile_correlation(p: np.ndarray) -> np.ndarray:
+    """Asymptotic correlation of sample quantiles; it depends on p only, not on the density."""
+    lo, hi = np.minimum.outer(p, p), np.maximum.outer(p, p)
+    v = p * (1 - p)
+    return lo * (1 - hi) / np.sqrt(np.outer(v, v))
+
+
+@dataclass(frozen=True)
+class ResponseResolution:
+    """One entry per bin of true; NaN where a bin has fewer than min_events events."""
+
+    edges: np.ndarray
+    n: np.ndarray
+    response: np.ndarray
+    response_err: np.ndarray
+    resolution: np.ndarray
+    resolution_err: np.ndarray
+    relative_resolution: np.ndarray
+    relative_resolution_err: np.ndarray
+
+
+def response_and_resolution(
+    true: ArrayLike, reco: ArrayLike, edges: ArrayLike, *, min_events: int = 10
+) -> ResponseResolution:
+    """Quantiles of reco/true, not a Gaussian fit or RMS, so calorimeter tails cannot pull them.
+
+    Per bin of true (np.histogram binning): response = median of reco/true; resolution =
+    (q84 - q16) / 2 with q16, q84 at Phi(-1), Phi(+1); relative_resolution = resolution /
+    response. Errors are distribution free: each quantile's error is half its 68%
+    order-statistic interval (ranks n p +- sqrt(n p (1 - p))), combined with the asymptotic
+    correlation of sample quantiles, which depends on p only.
+    """
+    t, r = np.asarray(true, dtype=float), np.asarray(reco, dtype=float)
+    e = np.asarray(edges, dtype=float)
+    if t.ndim != 1 or r.shape != t.shape:
+        raise ValueError(f"true and reco must be 1-D of equal length, got {t.shape}, {r.shape}")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(r))):
+        raise ValueError("expected finite true and reco values")
+    if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
+        raise ValueError(f"edges must be 1-D, strictly increasing, at least 2 values; got {e}")
+    if min_events < 6:  # below 6 the q16 interval would reach past the smallest event
+        raise ValueError(f"min_events must be >= 6, got {min_events}")
+    n_bins = e.size - 1
+    idx = np.searchsorted(e, t, side="right") - 1
+    idx[t == e[-1]] = n_bins - 1  # last edge inclusive, as np.histogram
+    inside = (idx >= 0) & (idx < n_bins)
+    t, r, idx = t[inside], r[inside], idx[inside]
+    if np.any(t <= 0):
+        raise ValueError(f"true must be > 0 inside the edges, got min {t.min()}")
+    order = np.argsort(idx, kind="stable")
+    ratio = (r / t)[order]
+    n = np.bincount(idx, minlength=n_bins)
+    bounds = np.concatenate([[0], np.cumsum(n)])
+
+    p = _QUANTILES
+    q = np.full((n_bins, 3), np.nan)
+    s = np.full((n_bins, 3), np.nan)
+    for i in np.flatnonzero(n >= min_events):
+        x = ratio[bounds[i] : bounds[i + 1]]
+        d = np.sqrt(p * (1 - p) / x.size)
+        lo, q[i], hi = np.quantile(x, np.concatenate([p - d, p, p + d])).reshape(3, 3)
+        s[i] = (hi - lo) / 2
+
+    cov = _quantile_correlation(p) * s[:, :, None] * s[:, None, :]
+    median, width = q[:, 1], (q[:, 2] - q[:, 0]) / 2
+    rel = width / median
+    g_width = np.broadcast_to([-0.5, 0.0, 0.5], q.shape)
+    g_rel = g_width / median[:, None] - np.outer(rel / median, [0.0, 1.0, 0.0])
+
+    def err(g: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.einsum("bi,bij,bj->b", g, cov, g))
+
+    return ResponseResolution(
+        edges=e,
+        n=n,
+        response=median,
+        response_err=s[:, 1],
+        resolution=width,
+        resolution_err=err(g_width),
+        relative_resolution=rel,
+        relative_resolution_err=err(g_rel),
+    )
+
+
+def auc(y_true: ArrayLike, score: ArrayLike, weights: ArrayLike | None = None) -> float:
+    """Weighted probability that a signal event outscores a background one (ties count 1/2)."""
+    y = np.asarray(y_true)
+    labels = np.unique(y)
+    if labels.size != 2 or not np.all(np.isin(labels, [0, 1])):
+        raise ValueError(f"y_true must hold both classes 0 and 1, got {labels.tolist()}")
+    w = _event_weights(weights, y.size, "weights")
+    if w is not None and not (w[y == 0].sum() > 0 and w[y == 1].sum() > 0):
+        raise ValueError("expected a positive total weight in both classes 0 and 1")
+    return float(roc_auc_score(y, np.asarray(score), sample_weight=w))

@@ -1,4 +1,6 @@
-"""Talk-ready figures for the anomaly-detection workflows.
+"""The house style and the figures every analysis draws: histograms with a ratio pad, ROC
+curves, training-loss curves. An analysis keeps its own figures in its package and builds them
+with :func:`styled`, :func:`finish` and :func:`band_line` from here.
 
 Every figure is written twice (PDF for slides and papers, PNG for quick looks and
 reports), atomically, so a killed job never leaves a truncated figure behind. Style is
@@ -22,19 +24,22 @@ import numpy as np  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from hepflows.core.io import atomic_output  # noqa: E402
 
 __all__ = [
+    "COLORS",
+    "as_array",
+    "band_line",
+    "finish",
     "hep_style",
-    "plot_closure_summary",
     "plot_loss",
-    "plot_max_sic_vs_sb",
     "plot_ratio",
-    "plot_sic_vs_efficiency",
-    "plot_weights",
+    "plot_ratio_grid",
+    "plot_roc",
     "save_figure",
+    "styled",
 ]
 
 # Petroff (2021) colour-blind-safe sequence, as recommended for LHC publications.
@@ -81,7 +86,7 @@ def hep_style() -> None:
     plt.rcParams.update(_HEP_RC)
 
 
-def _styled(func: Callable[P, R]) -> Callable[P, R]:
+def styled(func: Callable[P, R]) -> Callable[P, R]:
     """Scope the style to one figure so callers' rcParams survive."""
 
     @functools.wraps(func)
@@ -115,25 +120,17 @@ def save_figure(fig: Figure, path: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _arr(values: Any) -> np.ndarray:
+def as_array(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=float).ravel()
 
 
-def _scalar(values: Any, what: str) -> float:
-    """A constant reference may arrive repeated (one row per S/B point); it must agree."""
-    arr = np.unique(_arr(values))
-    if arr.size != 1:
-        raise ValueError(f"{what}: expected a single value, got {arr.tolist()}")
-    return float(arr[0])
-
-
-def _finish(fig: Figure, ax: Axes, title: str, out: str | Path) -> list[Path]:
+def finish(fig: Figure, ax: Axes, title: str, out: str | Path) -> list[Path]:
     if title:
         ax.set_title(title)
     return save_figure(fig, out)
 
 
-def _band_line(
+def band_line(
     ax: Axes,
     x: np.ndarray,
     med: np.ndarray,
@@ -148,99 +145,6 @@ def _band_line(
     return band, line
 
 
-def _random_line(ax: Axes) -> Any:
-    return ax.axhline(1.0, color="0.3", ls="--", lw=1.2, zorder=0.5)
-
-
-# ------------------------------------------------------------------------ SIC figures
-
-
-@_styled
-def plot_max_sic_vs_sb(
-    curves: Mapping[str, Mapping[str, Any]],
-    out: str | Path,
-    *,
-    n_bkg_sr: float,
-    title: str = "",
-) -> list[Path]:
-    """The headline weak-supervision figure: how much signal a method needs to work.
-
-    ``curves[method]`` has "sb" (S/B fractions, or None for an S/B-independent reference
-    such as the fully supervised classifier), "median", "p16" and "p84".
-    """
-    if n_bkg_sr <= 0:
-        raise ValueError(f"n_bkg_sr must be positive, got {n_bkg_sr}")
-    fig, ax = plt.subplots()
-    handles, labels = [], []
-    scanned: list[np.ndarray] = []
-    for i, (name, c) in enumerate(curves.items()):
-        color = COLORS[i % len(COLORS)]
-        if c.get("sb") is None:
-            med = _scalar(c["median"], name)
-            band = ax.axhspan(
-                _scalar(c["p16"], name), _scalar(c["p84"], name), color=color, alpha=0.2, lw=0
-            )
-            line = ax.axhline(med, color=color, ls="-.")
-            handles.append((band, line))
-        else:
-            x = _arr(c["sb"]) * 100.0
-            order = np.argsort(x)
-            x = x[order]
-            med, lo, hi = (_arr(c[k])[order] for k in ("median", "p16", "p84"))
-            handles.append(_band_line(ax, x, med, lo, hi, color, marker="o", ms=4))
-            scanned.append(x)
-        labels.append(name)
-    handles.append(_random_line(ax))
-    labels.append("random")
-
-    xs = np.concatenate(scanned) if scanned else np.array([])
-    xs = xs[np.isfinite(xs)]
-    if xs.size and xs.min() > 0 and xs.max() / xs.min() >= 10:
-        ax.set_xscale("log")
-        ax.set_xlim(xs.min() / 1.25, xs.max() * 1.25)
-    elif xs.size:
-        pad = 0.04 * (xs.max() - xs.min() or 1.0)
-        ax.set_xlim(min(0.0, xs.min() - pad), xs.max() + pad)
-    ys = np.concatenate([_arr(c["p84"]) for c in curves.values()] + [np.ones(1)])
-    top = float(ys[np.isfinite(ys)].max())
-    ax.set_ylim(0, 1.45 * top)  # headroom: the legend sits above the curves
-    ax.set_xlabel("S/B in SR [%]")
-    ax.set_ylabel("max SIC")
-
-    root_b = float(np.sqrt(n_bkg_sr))
-    ax.tick_params(axis="x", which="both", top=False)  # the top edge belongs to S/sqrt(B)
-    sec = ax.secondary_xaxis(
-        "top", functions=(lambda p: p / 100.0 * root_b, lambda s: s * 100.0 / root_b)
-    )
-    sec.set_xlabel(r"$S/\sqrt{B}$ in SR")
-    sec.tick_params(axis="x", which="both", direction="in")
-    ax.legend(handles, labels, loc="upper left", ncols=2)
-    return _finish(fig, ax, title, out)
-
-
-@_styled
-def plot_sic_vs_efficiency(
-    curves: Mapping[str, Mapping[str, Any]], out: str | Path, *, title: str = ""
-) -> list[Path]:
-    """Shows where in signal efficiency a method's gain comes from, with seed spread."""
-    fig, ax = plt.subplots()
-    handles, labels = [], []
-    for i, (name, c) in enumerate(curves.items()):
-        x = _arr(c["tpr"])
-        med, lo, hi = (_arr(c[k]) for k in ("median", "p16", "p84"))
-        handles.append(_band_line(ax, x, med, lo, hi, COLORS[i % len(COLORS)]))
-        labels.append(name)
-    handles.append(_random_line(ax))
-    labels.append("random")
-    ys = np.concatenate([_arr(c["p84"]) for c in curves.values()] + [np.ones(1)])
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.3 * float(ys[np.isfinite(ys)].max()))  # room for the legend
-    ax.set_xlabel(r"signal efficiency $\epsilon_S$")
-    ax.set_ylabel(r"SIC = $\epsilon_S/\sqrt{\epsilon_B}$")
-    ax.legend(handles, labels, loc="upper right")  # SIC falls towards 1 at eps_S = 1
-    return _finish(fig, ax, title, out)
-
-
 # ----------------------------------------------------------------------- distributions
 
 
@@ -250,9 +154,9 @@ def _common_edges(
     range_: tuple[float, float] | None,
 ) -> np.ndarray:
     if not np.isscalar(bins):
-        return _arr(bins)
+        return as_array(bins)
     if range_ is None:
-        finite = [v[np.isfinite(v)] for v in (_arr(vals) for vals, _ in hists.values())]
+        finite = [v[np.isfinite(v)] for v in (as_array(vals) for vals, _ in hists.values())]
         finite = [v for v in finite if v.size]
         if not finite:
             raise ValueError("no finite values to histogram")
@@ -267,8 +171,8 @@ def _hist_with_err(
     values: Any, weights: Any, edges: np.ndarray, density: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted counts and sqrt(sum w^2); density ignores the normalisation's own error."""
-    v = _arr(values)
-    w = np.ones_like(v) if weights is None else _arr(weights)
+    v = as_array(values)
+    w = np.ones_like(v) if weights is None else as_array(weights)
     if w.shape != v.shape:
         raise ValueError(f"weights shape {w.shape} does not match values shape {v.shape}")
     h, _ = np.histogram(v, edges, weights=w)
@@ -281,7 +185,7 @@ def _hist_with_err(
     return h, err
 
 
-@_styled
+@styled
 def plot_ratio(
     hists: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
     reference: str,
@@ -305,7 +209,7 @@ def plot_ratio(
     fig.get_layout_engine().set(h_pad=0.0, hspace=0.0)
     handles, labels = _draw_ratio(ax, rax, hists, reference, edges, density, xlabel, logy)
     ax.legend(handles, labels, loc="upper right")
-    return _finish(fig, ax, title, out)
+    return finish(fig, ax, title, out)
 
 
 def _draw_ratio(
@@ -362,7 +266,7 @@ def _draw_ratio(
     return handles, labels
 
 
-@_styled
+@styled
 def plot_ratio_grid(
     panels: Sequence[Mapping[str, Any]],
     reference: str,
@@ -410,89 +314,52 @@ def plot_ratio_grid(
 # ------------------------------------------------------------------------ diagnostics
 
 
-@_styled
-def plot_closure_summary(
-    rows: Sequence[Mapping[str, Any]], out: str | Path, *, title: str = ""
+@styled
+def plot_roc(
+    curves: Mapping[str, Mapping[str, Any]],
+    out: str | Path,
+    *,
+    rejection: bool = False,
+    title: str = "",
 ) -> list[Path]:
-    """Closure AUC per method: CR closure validates the template, SR shows sculpting."""
-    if not rows:
-        raise ValueError("no closure rows to plot")
-    methods = list(dict.fromkeys(str(r["method"]) for r in rows))
-    found = list(dict.fromkeys(str(r["region"]) for r in rows))
-    regions = [r for r in ("CR", "SR") if r in found] + [r for r in found if r not in ("CR", "SR")]
-    markers = {"CR": "o", "SR": "s"}
-    offsets = (np.arange(len(regions)) - (len(regions) - 1) / 2) * 0.18
+    """ROC curves, or background rejection 1/eps_B against signal efficiency (``rejection``),
+    the form in which a tagger's working points are quoted.
 
+    ``curves[name]`` has "fpr" and "tpr" (as from :func:`hepflows.core.metrics.roc`) and
+    optionally "auc", shown in the legend.
+    """
+    if not curves:
+        raise ValueError("no ROC curves to plot")
     fig, ax = plt.subplots()
-    for j, region in enumerate(regions):
-        sel = [r for r in rows if str(r["region"]) == region]
-        x = np.array([methods.index(str(r["method"])) for r in sel]) + offsets[j]
-        med, lo, hi = (np.array([float(r[k]) for r in sel]) for k in ("median", "p16", "p84"))
-        ax.errorbar(
-            x,
-            med,
-            yerr=np.vstack([med - lo, hi - med]),
-            fmt=markers.get(region, "D"),
-            ms=7,
-            color=COLORS[j % len(COLORS)],
-            capsize=3,
-            label=region,
-        )
-    ax.axhline(0.5, color="0.3", ls="--", lw=1.2, zorder=0.5, label="perfect closure")
-    ax.set_xticks(np.arange(len(methods)), methods, rotation=30 if len(methods) > 4 else 0)
-    ax.tick_params(axis="x", which="minor", bottom=False, top=False)
-    ax.set_xlim(-0.6, len(methods) - 0.4)
-    ax.set_ylabel("closure AUC (template vs truth)")
-    ax.legend(loc="best")
-    return _finish(fig, ax, title, out)
+    for i, (name, c) in enumerate(curves.items()):
+        fpr, tpr = as_array(c["fpr"]), as_array(c["tpr"])
+        if fpr.shape != tpr.shape:
+            raise ValueError(f"{name}: fpr {fpr.shape} and tpr {tpr.shape} differ in shape")
+        label = name if c.get("auc") is None else f"{name} (AUC = {float(c['auc']):.3f})"
+        color = COLORS[i % len(COLORS)]
+        if rejection:
+            keep = fpr > 0
+            ax.plot(tpr[keep], 1.0 / fpr[keep], color=color, label=label)
+        else:
+            ax.plot(fpr, tpr, color=color, label=label)
+    grid = np.linspace(1e-3, 1.0, 200)
+    if rejection:
+        ax.plot(grid, 1.0 / grid, color="0.3", ls="--", lw=1.2, label="random")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"signal efficiency $\epsilon_S$")
+        ax.set_ylabel(r"background rejection $1/\epsilon_B$")
+        ax.legend(loc="upper right")
+    else:
+        ax.plot(grid, grid, color="0.3", ls="--", lw=1.2, label="random")
+        ax.set_xlabel(r"background efficiency $\epsilon_B$")
+        ax.set_ylabel(r"signal efficiency $\epsilon_S$")
+        ax.set_ylim(0, 1.02)
+        ax.legend(loc="lower right")
+    ax.set_xlim(0, 1)
+    return finish(fig, ax, title, out)
 
 
-@_styled
-def plot_weights(
-    weights: Mapping[str, np.ndarray], out: str | Path, *, title: str = ""
-) -> list[Path]:
-    """A long weight tail means a few events dominate the reweighted template."""
-    arrays = {k: _arr(v) for k, v in weights.items()}
-    positive = [w[np.isfinite(w) & (w > 0)] for w in arrays.values()]
-    positive = [w for w in positive if w.size]
-    if not positive:
-        raise ValueError("no positive finite weights to plot")
-    lo = min(w.min() for w in positive)
-    hi = max(w.max() for w in positive)
-    if hi <= lo * 1.01:
-        lo, hi = lo / 2, hi * 2
-    edges = np.geomspace(lo, hi * 1.0001, 51)
-
-    fig, ax = plt.subplots()
-    for i, (name, w) in enumerate(arrays.items()):
-        w = w[np.isfinite(w)]
-        mean, std = float(w.mean()), float(w.std())
-        tail = float(np.mean(w > mean + 3 * std))
-        counts, _ = np.histogram(w[w > 0], edges)
-        label = rf"{name}: $\langle w\rangle$ = {mean:.3g}, $f(w>\mu+3\sigma)$ = {tail:.2%}"
-        n_nonpos = int(np.count_nonzero(w <= 0))
-        if n_nonpos:
-            label += f", {n_nonpos} $w\\leq 0$"
-        ax.stairs(counts, edges, color=COLORS[i % len(COLORS)], lw=1.8, label=label)
-    ax.set_xscale("log")
-    if hi / lo < 100:
-        # Ticks at 1-2-5 as plain numbers: over less than two decades the default labels every
-        # minor tick in 10^x notation, and the labels overlap.
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yscale("log")
-    # a quarter of the (log) height above the tallest bin keeps the legend off the data
-    peak = max(float(np.histogram(w, edges)[0].max()) for w in positive)
-    ax.set_ylim(0.5, 0.5 * (2 * peak) ** (1 / 0.72))
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_xlabel("per-event weight $w$")
-    ax.set_ylabel("events / bin")
-    ax.legend(loc="upper left", fontsize=10)
-    return _finish(fig, ax, title, out)
-
-
-@_styled
+@styled
 def plot_loss(
     history: Sequence[Mapping[str, Any]], out: str | Path, *, title: str = ""
 ) -> list[Path]:
@@ -528,4 +395,4 @@ def plot_loss(
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.legend(loc="best")
-    return _finish(fig, ax, title, out)
+    return finish(fig, ax, title, out)

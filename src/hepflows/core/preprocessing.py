@@ -6,16 +6,22 @@ a margin around the fitted range, ``logit`` clips before taking logs, and the in
 ``sigmoid`` saturates instead of overflowing. ``log`` is for positive, steeply falling
 quantities (energies, masses): it turns their power-law tails into something a flow's
 conditioner sees as evenly as the bulk.
+
+:class:`InputScaler` pairs two such chains with the column names they apply to: the context
+(the conditioning variables) and the features of an event table, fitted once per dataset and
+shared by every classifier and flow of an analysis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hepflows.core.events import EventTable
 from hepflows.core.io import DataError, read_json, write_json
 
 STEPS = ("log", "minmax", "logit", "standardize")
@@ -249,3 +255,71 @@ class Preprocessor:
             return cls.from_dict(d)
         except (ValueError, TypeError) as exc:
             raise DataError(f"{path}: invalid preprocessor ({exc})") from None
+
+
+@dataclass
+class InputScaler:
+    """The context and feature preprocessing of one dataset, with the columns each applies to.
+
+    Fitted once and saved as JSON; it stays finite outside the fitted range (signal in the far
+    tails, signal-region contexts beyond the control region), so a flow never sees NaN or inf.
+    """
+
+    context_columns: list[str]
+    feature_columns: list[str]
+    context: Preprocessor
+    features: Preprocessor
+
+    @classmethod
+    def fit(
+        cls,
+        table: EventTable,
+        context_columns: Sequence[str],
+        feature_columns: Sequence[str],
+        *,
+        context_steps: Sequence[str],
+        feature_steps: Sequence[str],
+    ) -> InputScaler:
+        return cls(
+            list(context_columns),
+            list(feature_columns),
+            Preprocessor(context_steps).fit(table.cols(context_columns)),
+            Preprocessor(feature_steps).fit(table.cols(feature_columns)),
+        )
+
+    def ctx(self, table: EventTable) -> np.ndarray:
+        return self.context.transform(table.cols(self.context_columns)).astype(np.float32)
+
+    def feat(self, table: EventTable) -> np.ndarray:
+        return self.features.transform(table.cols(self.feature_columns)).astype(np.float32)
+
+    def both(self, table: EventTable) -> np.ndarray:
+        """Context and features side by side, for classifiers that see the whole event."""
+        return np.hstack([self.ctx(table), self.feat(table)])
+
+    def feat_inverse(self, y: np.ndarray) -> np.ndarray:
+        return self.features.inverse(np.asarray(y, dtype=np.float64))
+
+    def save(self, path: str | Path) -> None:
+        write_json(
+            path,
+            {
+                "context_columns": self.context_columns,
+                "feature_columns": self.feature_columns,
+                "context": self.context.to_dict(),
+                "features": self.features.to_dict(),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> InputScaler:
+        d = read_json(path)
+        try:
+            return cls(
+                list(d["context_columns"]),
+                list(d["feature_columns"]),
+                Preprocessor.from_dict(d["context"]),
+                Preprocessor.from_dict(d["features"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}: invalid input scaler ({exc})") from None

@@ -1,0 +1,334 @@
+"""Event tables in HDF5 (h5py): named columns, optional weights, labels and particles with their
+mask, and provenance attributes (the generating seed, the config's hash, the package version).
+
+Writes are atomic; non-finite values are refused before they reach a file; every reader error
+names the file and the dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+import hepflows
+from hepflows.core.events import EventTable, as_mask
+from hepflows.core.io import DataError, PathLike, _dumps, _one_line, atomic_output
+
+# File attributes written by write_table itself; extra_attrs may not shadow them.
+_RESERVED_ATTRS = frozenset({"seed", "config_hash", "hepflows_version", "created", "columns"})
+# Hidden file attribute listing which attrs were stored as JSON strings.
+_JSON_KEYS_ATTR = "_hepflows_json_attrs"
+# Target size of one compressed chunk of the particle datasets: large enough for gzip to pay
+# off, small enough that reading a slice of events does not decompress the whole file.
+_CHUNK_BYTES = 1 << 20
+
+
+# --------------------------------------------------------------------------- HDF5 tables
+
+
+def _nonfinite_columns(data: np.ndarray, columns: Sequence[str]) -> list[tuple[str, int]]:
+    bad = (~np.isfinite(data)).sum(axis=0)
+    return [(columns[j], int(bad[j])) for j in np.flatnonzero(bad)]
+
+
+def _nonfinite_particles(
+    particles: np.ndarray, mask: np.ndarray, columns: Sequence[str]
+) -> list[tuple[str, int]]:
+    """Non-finite counts per particle feature, in real slots only (padding may be NaN)."""
+    bad = (~np.isfinite(particles) & mask[:, :, None]).sum(axis=(0, 1))
+    return [(columns[j], int(bad[j])) for j in np.flatnonzero(bad)]
+
+
+def _compression(arr: np.ndarray) -> dict[str, Any]:
+    """gzip settings for a per-event array: zero padding compresses to almost nothing."""
+    per_event = arr[:1].nbytes
+    if arr.size == 0 or per_event == 0:  # h5py cannot chunk an empty dataset
+        return {}
+    rows = min(len(arr), max(1, _CHUNK_BYTES // per_event))
+    return {
+        "chunks": (rows, *arr.shape[1:]),
+        "compression": "gzip",
+        "compression_opts": 4,
+        "shuffle": True,
+    }
+
+
+def _attr_value(value: Any) -> tuple[Any, bool]:
+    """HDF5-storable form of an attribute value and whether it was JSON-encoded."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (bool, int, float, str)):
+        return value, False
+    return _dumps(value, sort_keys=True), True
+
+
+def write_table(
+    path: PathLike,
+    table: EventTable,
+    *,
+    seed: int | None,
+    config_hash: str,
+    extra_attrs: dict[str, Any] | None = None,
+) -> None:
+    """Write an EventTable to HDF5 atomically, with provenance attributes.
+
+    Non-finite data or weights are refused here so they never reach a later step.
+    Particles go to the gzip-compressed datasets ``particles`` (attribute ``columns``) and
+    ``mask``; padding slots are written as 0 whatever they held, so files are reproducible
+    and a reader that forgets the mask sees zeros rather than garbage.
+    """
+    path = Path(path)
+    bad = _nonfinite_columns(table.data, table.columns)
+    if bad:
+        detail = ", ".join(f"{c!r} ({k})" for c, k in bad)
+        raise DataError(f"{path}: refusing to write non-finite values in column(s) {detail}")
+    particles = None
+    if table.particles is not None:
+        assert table.mask is not None and table.particle_columns is not None
+        bad = _nonfinite_particles(table.particles, table.mask, table.particle_columns)
+        if bad:
+            detail = ", ".join(f"{c!r} ({k})" for c, k in bad)
+            raise DataError(
+                f"{path}: refusing to write non-finite values in real particle slots of "
+                f"particle feature(s) {detail}"
+            )
+        particles = np.where(table.mask[:, :, None], table.particles, 0).astype(
+            table.particles.dtype, copy=False
+        )
+    for name, arr in (("weights", table.weights), ("labels", table.labels)):
+        if arr is not None and arr.dtype.kind == "f":
+            n_bad = int((~np.isfinite(arr)).sum())
+            if n_bad:
+                raise DataError(f"{path}: refusing to write {n_bad} non-finite {name}")
+
+    attrs: dict[str, Any] = {
+        "seed": -1 if seed is None else int(seed),
+        "config_hash": str(config_hash),
+        "hepflows_version": hepflows.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    json_keys: list[str] = []
+    for key, value in (extra_attrs or {}).items():
+        key = str(key)
+        if key in _RESERVED_ATTRS or key == _JSON_KEYS_ATTR:
+            raise ValueError(f"extra_attrs key {key!r} is reserved")
+        attrs[key], encoded = _attr_value(value)
+        if encoded:
+            json_keys.append(key)
+
+    dtype = np.float32 if table.data.dtype == np.float32 else np.float64
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
+        ds = f.create_dataset("data", data=np.asarray(table.data, dtype=dtype))
+        ds.attrs["columns"] = np.array(table.columns, dtype=h5py.string_dtype())
+        if table.weights is not None:
+            f.create_dataset("weights", data=table.weights)
+        if table.labels is not None:
+            f.create_dataset("labels", data=table.labels)
+        if particles is not None:
+            ds = f.create_dataset("particles", data=particles, **_compression(particles))
+            ds.attrs["columns"] = np.array(table.particle_columns, dtype=h5py.string_dtype())
+            f.create_dataset("mask", data=table.mask, **_compression(table.mask))
+        for key, value in attrs.items():
+            f.attrs[key] = value
+        f.attrs[_JSON_KEYS_ATTR] = np.array(json_keys, dtype=h5py.string_dtype())
+
+
+def _decode_str(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _decode_attr(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        return [_decode_attr(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_table(
+    path: PathLike,
+    *,
+    columns: Sequence[str] | None = None,
+    require_weights: bool = False,
+    require_labels: bool = False,
+    particles: bool = True,
+) -> EventTable:
+    """Read an EventTable written by :func:`write_table`, validating everything.
+
+    With ``columns`` only those are returned, in that order, and only those are
+    checked for non-finite values. ``particles=False`` skips the particle datasets, which
+    can be far larger than ``data``. Particles stored as float32 stay float32 in memory
+    (they dominate the memory of a particle-level training).
+    """
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "file not found"
+        raise DataError(f"{path}: {what}")
+    if columns is not None:
+        if isinstance(columns, str):
+            raise TypeError("columns must be a sequence of names, not a string")
+        columns = [str(c) for c in columns]
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"duplicate names in requested columns: {columns}")
+    try:
+        with h5py.File(path, "r") as f:
+            table = _read_open(path, f, columns, require_weights, require_labels)
+            if particles:
+                table = dataclasses.replace(table, **_read_particles(path, f, len(table)))
+            return table
+    except DataError:
+        raise
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise DataError(f"{path}: cannot be read as HDF5 ({_one_line(exc)})") from None
+
+
+def _read_open(
+    path: Path,
+    f: h5py.File,
+    columns: list[str] | None,
+    require_weights: bool,
+    require_labels: bool,
+) -> EventTable:
+    ds = f.get("data")
+    if not isinstance(ds, h5py.Dataset):
+        raise DataError(f"{path}: dataset 'data' missing (expected an (n_events, n_columns) array)")
+    if ds.ndim != 2:
+        raise DataError(f"{path}: dataset 'data' must be 2-D, got shape {ds.shape}")
+    if ds.dtype.kind not in "fiu":
+        raise DataError(f"{path}: dataset 'data' must be numeric, got dtype {ds.dtype}")
+    raw_cols = ds.attrs.get("columns", f.attrs.get("columns"))
+    if raw_cols is None:
+        raise DataError(f"{path}: attribute 'columns' missing (expected a list of column names)")
+    file_cols = [_decode_str(c) for c in np.atleast_1d(np.asarray(raw_cols, dtype=object))]
+    n, k = ds.shape
+    if len(file_cols) != k:
+        raise DataError(
+            f"{path}: attribute 'columns' has {len(file_cols)} names "
+            f"but dataset 'data' has {k} columns"
+        )
+    if len(set(file_cols)) != k:
+        raise DataError(f"{path}: attribute 'columns' has duplicate names")
+
+    wanted = file_cols if columns is None else columns
+    missing = [c for c in wanted if c not in file_cols]
+    if missing:
+        raise DataError(f"{path}: column {missing[0]!r} missing; available: {', '.join(file_cols)}")
+    if not wanted:  # columns=[]: only attrs/weights/labels wanted, skip the big read
+        data = np.empty((n, 0))
+    else:
+        data = np.asarray(ds[()], dtype=np.float64)
+        if wanted != file_cols:
+            data = data[:, [file_cols.index(c) for c in wanted]]
+    bad = _nonfinite_columns(data, wanted)
+    if bad:
+        col, count = bad[0]
+        more = f" (and {len(bad) - 1} more column(s))" if len(bad) > 1 else ""
+        raise DataError(f"{path}: column {col!r} has {count} non-finite values{more}")
+
+    weights = _read_vector(path, f, "weights", n, require_weights, np.float64)
+    labels = _read_vector(path, f, "labels", n, require_labels, None)
+
+    json_keys = {_decode_str(k) for k in np.atleast_1d(f.attrs.get(_JSON_KEYS_ATTR, []))}
+    attrs: dict[str, Any] = {}
+    for key, value in f.attrs.items():
+        if key == _JSON_KEYS_ATTR:
+            continue
+        value = _decode_attr(value)
+        if key in json_keys:
+            try:
+                value = json.loads(value)
+            except (TypeError, json.JSONDecodeError):
+                raise DataError(f"{path}: attribute {key!r} is not valid JSON") from None
+        attrs[key] = value
+
+    return EventTable(
+        data=data,
+        columns=list(wanted),
+        weights=weights,
+        labels=labels,
+        attrs=attrs,
+        source=str(path),
+    )
+
+
+def _read_particles(path: Path, f: h5py.File, n: int) -> dict[str, Any]:
+    """The validated particle fields of an EventTable; empty if the file has none."""
+    ds, mask_ds = f.get("particles"), f.get("mask")
+    if ds is None and mask_ds is None:
+        return {}
+    if ds is None:
+        raise DataError(f"{path}: dataset 'mask' present but dataset 'particles' missing")
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 3 or ds.shape[0] != n:
+        shape = getattr(ds, "shape", "a group")
+        raise DataError(
+            f"{path}: dataset 'particles' must have shape ({n}, n_slots, n_features), got {shape}"
+        )
+    if ds.dtype.kind not in "fiu":
+        raise DataError(f"{path}: dataset 'particles' must be numeric, got dtype {ds.dtype}")
+    raw_cols = ds.attrs.get("columns")
+    if raw_cols is None:
+        raise DataError(
+            f"{path}: dataset 'particles' has no attribute 'columns' "
+            f"(expected {ds.shape[2]} particle feature names)"
+        )
+    names = [_decode_str(c) for c in np.atleast_1d(np.asarray(raw_cols, dtype=object))]
+    if len(names) != ds.shape[2] or len(set(names)) != len(names):
+        raise DataError(
+            f"{path}: attribute 'columns' of dataset 'particles' must hold {ds.shape[2]} "
+            f"distinct names, got {names}"
+        )
+    slots = ds.shape[:2]
+    if mask_ds is None:
+        raise DataError(
+            f"{path}: dataset 'mask' missing (required with 'particles', shape {slots})"
+        )
+    if not isinstance(mask_ds, h5py.Dataset) or mask_ds.shape != slots:
+        shape = getattr(mask_ds, "shape", "a group")
+        raise DataError(f"{path}: dataset 'mask' must have shape {slots}, got {shape}")
+    if mask_ds.dtype.kind not in "biu":
+        raise DataError(f"{path}: dataset 'mask' must be boolean or 0/1, got dtype {mask_ds.dtype}")
+    try:
+        mask = as_mask(np.asarray(mask_ds[()]), slots)
+    except ValueError:
+        raise DataError(f"{path}: dataset 'mask' must hold only 0/1 values") from None
+    dtype = np.float32 if ds.dtype == np.float32 else np.float64
+    values = np.asarray(ds[()], dtype=dtype)
+    bad = _nonfinite_particles(values, mask, names)
+    if bad:
+        col, count = bad[0]
+        more = f" (and {len(bad) - 1} more feature(s))" if len(bad) > 1 else ""
+        raise DataError(
+            f"{path}: dataset 'particles' has {count} non-finite values of particle feature "
+            f"{col!r} in real slots{more}"
+        )
+    return {"particles": values, "mask": mask, "particle_columns": names}
+
+
+def _read_vector(
+    path: Path, f: h5py.File, name: str, n: int, required: bool, dtype: type | None
+) -> np.ndarray | None:
+    ds = f.get(name)
+    if ds is None:
+        if required:
+            raise DataError(f"{path}: dataset {name!r} missing (required, shape ({n},))")
+        return None
+    if not isinstance(ds, h5py.Dataset) or ds.shape != (n,):
+        shape = getattr(ds, "shape", "a group")
+        raise DataError(f"{path}: dataset {name!r} must have shape ({n},), got {shape}")
+    if ds.dtype.kind not in "fiub":
+        raise DataError(f"{path}: dataset {name!r} must be numeric, got dtype {ds.dtype}")
+    arr = np.asarray(ds[()], dtype=dtype)
+    if arr.dtype.kind == "f":
+        n_bad = int((~np.isfinite(arr)).sum())
+        if n_bad:
+            raise DataError(f"{path}: dataset {name!r} has {n_bad} non-finite values")
+    return arr
