@@ -19,21 +19,27 @@ too small for the sizes asked for is an error naming the file, the pool and both
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import argparse
+import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hepflows.ad import lhco_synth
+from hepflows.ad import synthetic_lhco
 from hepflows.ad.readers import read_lhco, read_nonres_text
 from hepflows.ad.regions import sr_mask
-from hepflows.core.io import DataError, EventTable, read_table
+from hepflows.core.cli import StepParser
+from hepflows.core.event_files import read_table, write_table
+from hepflows.core.events import EventTable
+from hepflows.core.io import DataError, config_hash
 from hepflows.core.seeding import derive_rng
 
 BACKGROUND_POOLS = ("data", "ideal", "reference", "test_background")
 SIGNAL_POOLS = ("signal_test", "signal_supervised", "signal_inject")
 READABLE = ("lhco", "nonres")
+KIND_POOLS = {"background": BACKGROUND_POOLS, "mc": ("mc",), "signal": SIGNAL_POOLS}
 POOLS_HELP = "source: files: the pool tables cut from the real files (<pool>.h5)"
 
 
@@ -87,7 +93,7 @@ def shift_masses(dataset: str, table: EventTable, cfg: Mapping[str, Any]) -> Eve
     if dataset != "lhco":
         raise ValueError(f"mj_shift applies to lhco, not {dataset}")
     return EventTable(
-        lhco_synth.shift_jet_masses(table.data, shift), list(table.columns), labels=table.labels
+        synthetic_lhco.shift_jet_masses(table.data, shift), list(table.columns), labels=table.labels
     )
 
 
@@ -168,3 +174,63 @@ def injected_signal(
         )
     last = int(np.flatnonzero(np.cumsum(in_sr) == n_sig_sr)[0])
     return pool.data[order[: last + 1]]
+
+
+def pools_of(
+    kind: str, table: EventTable, cfg: Mapping[str, Any], path: str | Path
+) -> dict[str, EventTable]:
+    """The pools one kind of file is cut into (see the module docstring for the order)."""
+    if kind == "background":
+        return background_pools(table, cfg, path)
+    if kind == "mc":
+        return {"mc": mc_pool(table, cfg, path)}
+    return signal_pools(table, cfg, path)
+
+
+def cut_file(
+    dataset: str,
+    kind: str,
+    path: str,
+    cfg: Mapping[str, Any],
+    master_seed: int,
+    signal: str | None = None,
+) -> tuple[EventTable, dict[str, EventTable]]:
+    """Read a file's events of one kind, apply the mass shift, shuffle, and cut into pools."""
+    # Signal without a file of its own comes from the labelled background file.
+    labelled = kind == "signal" and signal not in cfg["files"].get("signals", {})
+    table = read_events(dataset, path, kind, cfg["files"], labelled=labelled)
+    table = shift_masses(dataset, table, cfg)
+    name = kind if signal is None else f"{kind}_{signal}"
+    table = shuffled(table, master_seed, dataset, name)
+    return table, pools_of(kind, table, cfg, path)
+
+
+def read_step(kind: str, doc: str | None) -> tuple[Callable[[], StepParser], Callable[..., None]]:
+    """The parser and main of the step that reads one kind of file (ad_read_<kind>)."""
+
+    def parser() -> StepParser:
+        p = StepParser(doc)
+        p.add_argument("--dataset", required=True, choices=list(READABLE))
+        if kind == "signal":
+            p.add_argument("--signal", required=True, help="the signal's name")
+        p.add_input("--file", help="the event file")
+        p.add_output("--out", nargs="+", help="one table per pool, named <pool>.h5")
+        return p
+
+    def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
+        cfg, seed = params["dataset"], params["seed"]
+        outputs = {Path(p).stem: p for p in args.out}
+        expected = KIND_POOLS[kind]
+        if sorted(outputs) != sorted(expected):
+            raise ValueError(f"--out must name the pools {list(expected)}, got {sorted(outputs)}")
+        signal = getattr(args, "signal", None)
+        table, pools = cut_file(args.dataset, kind, args.file, cfg, seed, signal)
+        chash = config_hash(params)
+        for pool, out in outputs.items():
+            write_table(
+                out, pools[pool], seed=seed, config_hash=chash, extra_attrs={"file": args.file}
+            )
+        sizes = ", ".join(f"{p} {len(pools[p])}" for p in expected)
+        log.info(f"{args.file}: {len(table)} {kind} events -> {sizes}")
+
+    return parser, main

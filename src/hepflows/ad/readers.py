@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hepflows.core.io import DataError, EventTable
+from hepflows.core.events import EventTable
+from hepflows.core.io import DataError
 
 LHCO_JET_COLUMNS = ("px", "py", "pz", "m", "tau1", "tau2", "tau3")
 LHCO_COLUMNS = tuple(f"{c}j{jet}" for jet in (1, 2) for c in LHCO_JET_COLUMNS) + ("label",)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
-from hepflows.ad.generators import in_box
-from hepflows.core.io import EventTable
-
-Box = Mapping[str, Sequence[float | None]]
+from hepflows.core.events import EventTable
+from hepflows.core.regions import Box, in_box
 
 
 def sr_mask(table: EventTable, box: Box) -> np.ndarray:

@@ -11,14 +11,20 @@ With ``source: files`` the same functions take their events from the pools that
 
 from __future__ import annotations
 
+import argparse
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from hepflows.ad.file_pools import injected_signal
-from hepflows.ad.generators import SPECS, generate_background, generate_signal, in_box
-from hepflows.core.io import EventTable
+from hepflows.ad.datasets import SPECS, generate_background, generate_signal
+from hepflows.ad.file_pools import POOLS_HELP, injected_signal, read_pools
+from hepflows.core.cli import StepParser
+from hepflows.core.event_files import write_table
+from hepflows.core.events import EventTable
+from hepflows.core.io import config_hash
+from hepflows.core.regions import in_box
 from hepflows.core.seeding import derive_rng
 
 Generator = Callable[[int, np.random.Generator], np.ndarray]
@@ -207,3 +213,28 @@ def test_set(
     )
     labels = np.concatenate([np.ones(len(sig), np.int8), np.zeros(len(bkg), np.int8)])
     return _table(dataset, np.concatenate([sig, bkg]), labels)
+
+
+SignalSample = Callable[[str, str, Mapping[str, Any], int, Pools | None], EventTable]
+
+
+def sample_parser(doc: str | None) -> StepParser:
+    """The arguments of a step that makes one labelled sample of a (dataset, signal)."""
+    p = StepParser(doc)
+    p.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    p.add_argument("--signal", required=True)
+    p.add_input("--pools", nargs="*", default=None, required=False, help=POOLS_HELP)
+    p.add_output("--out")
+    return p
+
+
+def write_sample(
+    make: SignalSample, args: argparse.Namespace, params: dict[str, Any], log: logging.Logger
+) -> None:
+    """Make a sample with :func:`test_set` or :func:`signal_pool` and write it."""
+    table = make(
+        args.dataset, args.signal, params["dataset"], params["seed"], read_pools(args.pools)
+    )
+    write_table(args.out, table, seed=params["seed"], config_hash=config_hash(params))
+    n_sig = int(table.labels.sum())
+    log.info(f"{n_sig} signal + {len(table) - n_sig} background SR events")

@@ -1,9 +1,16 @@
-"""Background templates for the signal region: SALAD reweighting, context weights, CATHODE
-generation and FETA morphing.
+"""The background templates of the signal region, one function per method.
 
-Every function works on preprocessed numpy arrays and returns numpy arrays; file handling is
-left to the step modules. Weights from a classifier are the density ratio f/(1-f) of a
-classifier trained with balanced classes, so no prior correction is needed.
+* SALAD (``reweight``): MC SR events weighted by a data/MC density ratio learned in the CR on
+  context and features.
+* context weights: the same ratio in the context variables alone, which gives ``generate`` and
+  ``morph`` the data-like distribution of SR contexts.
+* CATHODE (``generate``): a conditional flow p(x | c) learned on CR data, sampled at SR contexts.
+* FETA (``morph``): on a frozen flow of the MC (the base, trained once per seed), a small top flow
+  learns the MC -> data map from CR data; MC SR events pushed through it are the template.
+
+Each method returns the SR template and, for the closure check, its template of the held-out CR
+events. Arrays enter the flows and classifiers preprocessed by the dataset's input scaler; the
+templates come back in physical units.
 """
 
 from __future__ import annotations
@@ -15,139 +22,161 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.neighbors import KernelDensity
 
-from hepflows.core.classifiers import Classifier, make_classifier
-from hepflows.core.flows import (
-    TopFlowModel,
-    build_flow,
-    build_top_model,
-    nll_loss,
-    sample,
-    top_flow_nll,
+from hepflows.ad.template_inputs import TemplateInputs, mc_split_indices, seed_of, stream_seed
+from hepflows.ad.template_inputs import template_table as _table
+from hepflows.core.conditional_flows import (
+    morph_events,
+    sample_flow,
+    train_conditional_flow,
+    train_top_flow,
 )
-from hepflows.core.training import TrainConfig, TrainResult, fit
+from hepflows.core.density_ratio import fit_density_ratio, ratio_weights
+from hepflows.core.events import EventTable
+from hepflows.core.preprocessing import InputScaler
+from hepflows.core.regions import in_box
+from hepflows.core.seeding import derive_rng
+from hepflows.core.training import TrainResult
 
-PROB_CLIP = 1e-6
+Templates = tuple[EventTable, EventTable]  # (SR template, template of the held-out CR)
 
 
-def fit_density_ratio(
-    numerator: np.ndarray,
-    denominator: np.ndarray,
-    spec: Mapping[str, Any],
+def _cr_data(inp: TemplateInputs) -> tuple[np.ndarray, np.ndarray]:
+    """(features, context) of the CR training data, preprocessed: what the flows learn from."""
+    return inp.scaler.feat(inp.data.train), inp.scaler.ctx(inp.data.train)
+
+
+# --------------------------------------------------------------------------- SALAD
+
+
+def salad_templates(
+    inp: TemplateInputs,
+    classifier: Mapping[str, Any],
     *,
-    seed: int,
-    device: str = "auto",
-    checkpoint: Path | None = None,
-    log: logging.Logger | None = None,
-) -> Classifier:
-    """Classifier numerator (1) vs denominator (0) with equal class totals."""
-    x = np.concatenate([numerator, denominator])
-    y = np.concatenate([np.ones(len(numerator)), np.zeros(len(denominator))])
-    w = np.concatenate(
-        [np.ones(len(numerator)), np.full(len(denominator), len(numerator) / len(denominator))]
-    )
-    clf = make_classifier(dict(spec), seed=seed, device=device, checkpoint=checkpoint, log=log)
-    return clf.fit(x, y, w)
-
-
-def ratio_weights(clf: Classifier, x: np.ndarray) -> np.ndarray:
-    """w = f / (1 - f): the numerator/denominator density ratio at each event."""
-    f = np.clip(clf.predict(x), PROB_CLIP, 1.0 - PROB_CLIP)
-    return f / (1.0 - f)
-
-
-def _train_config(train: Mapping[str, Any], seed: int, device: str) -> TrainConfig:
-    return TrainConfig.from_dict({**train, "seed": seed, "device": device})
-
-
-def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(val_fraction * n))
-    return order[n_val:], order[:n_val]
-
-
-def _tensors(idx: np.ndarray, *arrays: np.ndarray) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.as_tensor(a[idx], dtype=torch.float32) for a in arrays)
-
-
-def _fit_density(
-    model: torch.nn.Module,
-    loss_fn: Any,
-    x: np.ndarray,
-    c: np.ndarray,
-    w: np.ndarray | None,
-    train: Mapping[str, Any],
-    seed: int,
     device: str,
     checkpoint: Path | None,
-    log: logging.Logger | None,
-    params: Any,
-) -> TrainResult:
-    """Weighted maximum likelihood on (x, c) with a seeded validation split."""
-    cfg = _train_config(train, seed, device)
-    w = np.ones(len(x), dtype=np.float32) if w is None else w.astype(np.float32)
-    tr, va = _split(len(x), cfg.val_fraction, seed)
-    val = _tensors(va, x, c, w) if len(va) else None
-    return fit(
-        model,
-        loss_fn,
-        _tensors(tr, x, c, w),
-        val,
-        cfg,
+    log: logging.Logger,
+) -> Templates:
+    """MC events weighted by w = f/(1-f) of a data/MC classifier trained in the CR."""
+    sc = inp.scaler
+    clf = fit_density_ratio(
+        sc.both(inp.data.train),
+        sc.both(inp.mc.train),
+        classifier,
+        seed=stream_seed(inp, "reweight"),
+        device=device,
         checkpoint=checkpoint,
         log=log,
-        params=params,
     )
+    w_sr = ratio_weights(clf, sc.both(inp.mc.sr))
+    w_cr = ratio_weights(clf, sc.both(inp.mc.holdout))
+    log.info(
+        f"SALAD weights: SR mean {w_sr.mean():.3f} max {w_sr.max():.2f}; CR mean {w_cr.mean():.3f}"
+    )
+    return inp.mc.sr.with_weights(w_sr), inp.mc.holdout.with_weights(w_cr)
 
 
-def train_conditional_flow(
-    x: np.ndarray,
-    c: np.ndarray,
-    w: np.ndarray | None,
-    flow_spec: Mapping[str, Any],
-    train: Mapping[str, Any],
+def context_weights(
+    inp: TemplateInputs,
+    classifier: Mapping[str, Any],
     *,
-    seed: int,
-    device: str = "auto",
-    checkpoint: Path | None = None,
-    log: logging.Logger | None = None,
+    device: str,
+    checkpoint: Path | None,
+    log: logging.Logger,
+) -> np.ndarray:
+    """The data/MC density ratio in the context variables, learned in the CR, at every MC event."""
+    sc = inp.scaler
+    clf = fit_density_ratio(
+        sc.ctx(inp.data.train),
+        sc.ctx(inp.mc.train),
+        classifier,
+        seed=stream_seed(inp, "context_weights"),
+        device=device,
+        checkpoint=checkpoint,
+        log=log,
+    )
+    w = ratio_weights(clf, sc.ctx(inp.mc_all))
+    log.info(
+        f"context weights: mean {w.mean():.3f}, SR mean {w[inp.mc_sr_index].mean():.3f}, "
+        f"max {w.max():.2f}"
+    )
+    return w
+
+
+# --------------------------------------------------------------------------- CATHODE
+
+
+def train_generate_flow(
+    inp: TemplateInputs,
+    method: Mapping[str, Any],
+    *,
+    device: str,
+    checkpoint: Path | None,
+    log: logging.Logger,
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
-    """Fit p(x | c) by weighted maximum likelihood; returns the flow, its full spec and history."""
-    spec = {**flow_spec, "kind": "flow", "features": x.shape[1], "context": c.shape[1]}
-    torch.manual_seed(seed)
-    flow = build_flow(spec)
-    result = _fit_density(flow, nll_loss, x, c, w, train, seed, device, checkpoint, log, None)
-    return flow, spec, result
-
-
-def train_top_flow(
-    base: torch.nn.Module,
-    base_spec: Mapping[str, Any],
-    top_spec: Mapping[str, Any],
-    x: np.ndarray,
-    c: np.ndarray,
-    w: np.ndarray | None,
-    train: Mapping[str, Any],
-    *,
-    seed: int,
-    device: str = "auto",
-    checkpoint: Path | None = None,
-    log: logging.Logger | None = None,
-) -> tuple[TopFlowModel, dict[str, Any], TrainResult]:
-    """FETA: keep the MC flow frozen and learn the bijection that turns MC into data."""
-    top_full = {**top_spec, "kind": "flow", "features": x.shape[1], "context": c.shape[1]}
-    spec = {"kind": "top_flow", "base": dict(base_spec), "top": top_full}
-    torch.manual_seed(seed)
-    model = build_top_model(dict(base_spec), top_full)
-    model.base.load_state_dict(base.state_dict())
-    for p in model.base.parameters():
-        p.requires_grad_(False)
-    params = model.trainable_parameters()
-    result = _fit_density(
-        model, top_flow_nll, x, c, w, train, seed, device, checkpoint, log, params
+    """CATHODE's density p(x | c), learned on the CR data."""
+    return train_conditional_flow(
+        *_cr_data(inp),
+        None,
+        method["flow"],
+        method["train"],
+        seed=stream_seed(inp, "generate", "flow"),
+        device=device,
+        checkpoint=checkpoint,
+        log=log,
     )
-    return model, spec, result
+
+
+def generated_templates(
+    inp: TemplateInputs,
+    flow: torch.nn.Module,
+    method: Mapping[str, Any],
+    dataset_cfg: Mapping[str, Any],
+    mc_context_weights: np.ndarray | None,
+    log: logging.Logger,
+) -> Templates:
+    """``oversample`` x as many flow samples as SR data events, at SR contexts; and one sample at
+    each held-out CR data event's context."""
+    sc = inp.scaler
+    n_sr = int(round(method["oversample"] * len(inp.data.sr)))
+    weights = mc_context_weights if method["use_context_weights"] else None
+    contexts = sr_contexts(inp, dataset_cfg, weights, n_sr)
+    feats = sc.feat_inverse(
+        sample_flow(flow, sc.context.transform(contexts), stream_seed(inp, "generate", "sr"))
+    )
+    sr = _table(inp, contexts, feats)
+    held_ctx = inp.data.holdout.cols(sc.context_columns)
+    held = sc.feat_inverse(
+        sample_flow(flow, sc.ctx(inp.data.holdout), stream_seed(inp, "generate", "cr"))
+    )
+    log.info(
+        f"generated {n_sr} SR events ({method['oversample']} x {len(inp.data.sr)} SR data events)"
+    )
+    return sr, _table(inp, held_ctx, held)
+
+
+def sr_contexts(
+    inp: TemplateInputs,
+    dataset_cfg: Mapping[str, Any],
+    mc_context_weights: np.ndarray | None,
+    n: int,
+) -> np.ndarray:
+    """The SR contexts a template is sampled at, in physical units: the MC SR contexts times the
+    context weights (``context_source: mc_weighted``, the non-resonant paper) or draws from a
+    KDE of the SR data contexts (``data_kde``, CATHODE's resonant m_jj)."""
+    sc, cols = inp.scaler, inp.scaler.context_columns
+    rng = derive_rng(inp.master_seed, inp.dataset, inp.data_seed, "generate", "contexts")
+    if dataset_cfg["context_source"] == "data_kde":
+        # The KDE lives in the scaler's context space, where one bandwidth suits every column.
+        def inside(z: np.ndarray) -> np.ndarray:
+            return in_box(sc.context.inverse(z), cols, dataset_cfg["sr"])
+
+        z = draw_kde_contexts(
+            sc.ctx(inp.data.sr), n, rng, bandwidth=dataset_cfg["kde_bandwidth"], inside=inside
+        )
+        return sc.context.inverse(z)
+    weights = None if mc_context_weights is None else mc_context_weights[inp.mc_sr_index]
+    return draw_contexts(inp.mc.sr.cols(cols), weights, n, rng)
 
 
 def draw_contexts(
@@ -172,6 +201,8 @@ def draw_kde_contexts(
 ) -> np.ndarray:
     """Draw ``n`` contexts from a Gaussian KDE of ``contexts`` (CATHODE's SR m_jj), keeping
     only draws for which ``inside`` holds, so the kernel tails never leave the SR."""
+    from sklearn.neighbors import KernelDensity  # seconds to import: only the jobs that use it
+
     if len(contexts) < 2:
         raise ValueError(f"a KDE of the SR contexts needs at least 2 events, got {len(contexts)}")
     kde = KernelDensity(kernel="gaussian", bandwidth=bandwidth).fit(contexts)
@@ -186,16 +217,108 @@ def draw_kde_contexts(
     raise ValueError(f"KDE draws fell inside the SR too rarely to collect {n} contexts")
 
 
-def sample_flow(flow: torch.nn.Module, contexts: np.ndarray, seed: int) -> np.ndarray:
-    """One flow sample per context row."""
-    with torch.no_grad():
-        out = sample(flow, torch.as_tensor(contexts, dtype=torch.float32), generator_seed=seed)
-    return out.numpy().astype(np.float64)
+# --------------------------------------------------------------------------- FETA
 
 
-def morph_events(model: TopFlowModel, x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Push MC events through the learned MC -> data map."""
-    out = model.morph(
-        torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
+def train_morph_base(
+    mc: EventTable,
+    scaler: InputScaler,
+    params: Mapping[str, Any],
+    dataset: str,
+    data_seed: int,
+    *,
+    checkpoint: Path | None,
+    log: logging.Logger,
+) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
+    """The base flow p_MC(x | c), learned on the CR MC. It depends on the MC only, so one per
+    data seed serves every signal and injection."""
+    method = params["method"]
+    train = mc.select(mc_split_indices(mc, params, dataset)[0])
+    log.info(f"training the base flow on {len(train)} CR MC events")
+    return train_conditional_flow(
+        scaler.feat(train),
+        scaler.ctx(train),
+        None,
+        method["base_flow"],
+        method["base_train"],
+        seed=seed_of(params["seed"], dataset, data_seed, "morph", "base"),
+        device=params["device"],
+        checkpoint=checkpoint,
+        log=log,
     )
-    return out.numpy().astype(np.float64)
+
+
+def train_morph_top(
+    inp: TemplateInputs,
+    base: torch.nn.Module,
+    base_spec: Mapping[str, Any],
+    method: Mapping[str, Any],
+    *,
+    device: str,
+    checkpoint: Path | None,
+    log: logging.Logger,
+) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
+    """The top flow that turns the base (MC) density into the CR data's."""
+    log.info("training the top flow on CR data")
+    return train_top_flow(
+        base,
+        base_spec,
+        method["top_flow"],
+        *_cr_data(inp),
+        None,
+        method["top_train"],
+        seed=stream_seed(inp, "morph", "top"),
+        device=device,
+        checkpoint=checkpoint,
+        log=log,
+    )
+
+
+def morphed_templates(
+    inp: TemplateInputs,
+    model: Any,
+    method: Mapping[str, Any],
+    mc_context_weights: np.ndarray | None,
+    log: logging.Logger,
+) -> Templates:
+    """MC SR events (or, with ``oversample: k``, k x as many base-flow draws at the MC SR
+    contexts) pushed through the MC -> data map, weighted by the context weights; and the
+    held-out CR MC pushed the same way."""
+    sc = inp.scaler
+    weights = mc_context_weights if method["use_context_weights"] else None
+    templates = []
+    for part, index, oversample in (
+        (inp.mc.sr, inp.mc_sr_index, method["oversample"]),
+        (inp.mc.holdout, inp.mc_holdout_index, None),
+    ):
+        w = weights[index] if weights is not None else None
+        x, raw_c, w = _morph_inputs(model, inp, part, w, oversample)
+        feats = sc.feat_inverse(morph_events(model, x, sc.context.transform(raw_c)))
+        templates.append(_table(inp, raw_c, feats, w))
+    log.info(
+        f"morphed {len(inp.mc.sr)} MC SR events into the SR template "
+        f"(oversample: {method['oversample']})"
+    )
+    return templates[0], templates[1]
+
+
+def _morph_inputs(
+    model: Any,
+    inp: TemplateInputs,
+    part: EventTable,
+    weights: np.ndarray | None,
+    oversample: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Scaled features, physical contexts and weights of the MC events to push through the map.
+
+    Oversampled: each MC context is used about ``oversample`` times (in order, so the context
+    distribution and its weights are kept exactly) with features drawn from the base flow, the
+    MC model itself, instead of the one simulated event.
+    """
+    sc = inp.scaler
+    contexts = part.cols(sc.context_columns)
+    if oversample is None:
+        return sc.feat(part), contexts, weights
+    pick = np.arange(int(round(oversample * len(part)))) % len(part)
+    x = sample_flow(model.base, sc.ctx(part)[pick], stream_seed(inp, "morph", "oversample"))
+    return x, contexts[pick], weights[pick] if weights is not None else None

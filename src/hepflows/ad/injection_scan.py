@@ -1,17 +1,33 @@
-"""Figures of merit of a signal-injection scan: per seed, then median and 16/84 over seeds."""
+"""Figures of merit of a signal-injection scan: per seed, then median and 16/84 over seeds, and
+the summary tables of one (dataset, signal)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hepflows.core.event_files import read_table
 from hepflows.core.metrics import percentile_band, sic_on_grid, summarize_sic
 
 TPR_GRID = np.linspace(0.01, 1.0, 100)
 METRICS = ("auc", "max_sic", "sic_at_1e3", "sic_at_1e4")
+
+
+def read_seed_scores(
+    paths: Sequence[str], seeds: Sequence[int]
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(data seed, test labels, score) from one score file per seed, in the same order."""
+    if len(paths) != len(seeds):
+        raise ValueError(f"{len(paths)} score files for {len(seeds)} seeds")
+    out = []
+    for seed, path in zip(seeds, paths, strict=True):
+        table = read_table(path, columns=["score"], require_labels=True)
+        out.append((seed, table.labels, table.col("score")))
+    return out
 
 
 def evaluate_seeds(
@@ -80,3 +96,12 @@ def closure_table(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def log_band(log: logging.Logger, result: Mapping[str, Any], what: str) -> None:
+    """One log line with the max SIC band of an evaluation."""
+    band = result["summary"]["max_sic"]
+    log.info(
+        f"{what}: max SIC {band['median']:.2f} [{band['p16']:.2f}, {band['p84']:.2f}] "
+        f"over {len(result['per_seed'])} seeds"
+    )

@@ -1,5 +1,5 @@
-"""Step: the summary tables of one (dataset, signal): max SIC per method and injection, and
-closure AUC per method and region."""
+"""Step ad_aggregate: the summary tables of one (dataset, signal): max SIC per method and
+injection, and closure AUC per method and region."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import logging
 from typing import Any
 
-from hepflows.ad.scan import closure_table, summary_table
+from hepflows.ad.injection_scan import closure_table, summary_table
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import read_json, write_csv
 
@@ -24,8 +24,8 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
 
 def parser() -> StepParser:
     p = StepParser(__doc__)
-    p.add_argument("--evaluations", nargs="+", required=True)
-    p.add_argument("--closures", nargs="+", required=True)
+    p.add_input("--evaluations", nargs="+")
+    p.add_input("--closures", nargs="+")
     p.add_output("--out-sic")
     p.add_output("--out-closure")
     return p

@@ -1,4 +1,5 @@
-"""Step: one injected data set (background of one data seed + signal at one S/B in the SR)."""
+"""Step ad_make_data: one injected data set, the background of one data seed plus signal at one
+S/B in the SR."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.datasets import SPECS
 from hepflows.ad.file_pools import POOLS_HELP, read_pools
-from hepflows.ad.generators import SPECS
 from hepflows.ad.samples import injected_data
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.io import config_hash, write_table
+from hepflows.core.event_files import write_table
+from hepflows.core.io import config_hash
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
@@ -39,7 +41,7 @@ def parser() -> StepParser:
     p.add_argument("--signal", required=True)
     p.add_argument("--data-seed", type=int, required=True)
     p.add_argument("--injection", type=float, required=True)
-    p.add_argument("--pools", nargs="*", default=None, help=POOLS_HELP)
+    p.add_input("--pools", nargs="*", default=None, required=False, help=POOLS_HELP)
     p.add_output("--out")
     return p
 

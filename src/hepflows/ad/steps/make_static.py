@@ -1,4 +1,5 @@
-"""Step: the samples every data seed shares (MC, ideal background, SR reference) and the scaler."""
+"""Step ad_make_static: the samples every data seed shares (MC, ideal background split into SR
+template and CR, SR reference) and the input scaler."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.datasets import SPECS
 from hepflows.ad.file_pools import POOLS_HELP, read_pools
-from hepflows.ad.generators import SPECS
-from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import sr_mask
 from hepflows.ad.samples import static_samples
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.io import EventTable, config_hash, write_table
+from hepflows.core.event_files import write_table
+from hepflows.core.events import EventTable
+from hepflows.core.io import config_hash
+from hepflows.core.preprocessing import InputScaler
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
@@ -29,9 +32,8 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     write_table(
         args.out_reference, reference.select(sr_mask(reference, box)), seed=seed, config_hash=chash
     )
-    fit_on = EventTable.concat([samples["mc"], ideal])
     scaler = InputScaler.fit(
-        fit_on,
+        EventTable.concat([samples["mc"], ideal]),
         spec.context,
         spec.features,
         context_steps=params["preprocessing"]["context"],
@@ -47,7 +49,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
 def parser() -> StepParser:
     p = StepParser(__doc__)
     p.add_argument("--dataset", required=True, choices=sorted(SPECS))
-    p.add_argument("--pools", nargs="*", default=None, help=POOLS_HELP)
+    p.add_input("--pools", nargs="*", default=None, required=False, help=POOLS_HELP)
     p.add_output("--out-mc")
     p.add_output("--out-ideal")
     p.add_output("--out-ideal-cr")

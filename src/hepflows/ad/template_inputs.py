@@ -1,4 +1,5 @@
-"""What every template step reads and writes: data and MC split into CR-train / CR-hold-out / SR.
+"""What every template method reads and writes: data and MC split into CR training, CR hold-out
+and SR events, the input scaler, and the random streams of one data set.
 
 The splits are derived from the master seed and the sample's name, so every method of one data
 set trains and is checked on exactly the same events.
@@ -6,23 +7,21 @@ set trains and is checked on exactly the same events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hepflows.ad.inputs import InputScaler
 from hepflows.ad.regions import split_indices
-from hepflows.core.io import (
-    DataError,
-    EventTable,
-    config_hash,
-    read_table,
-    resume_key,
-    write_table,
-)
+from hepflows.core.cli import StepParser, step_work
+from hepflows.core.event_files import read_table, write_table
+from hepflows.core.events import EventTable
+from hepflows.core.io import DataError, config_hash
+from hepflows.core.preprocessing import InputScaler
 from hepflows.core.seeding import derive_rng, derive_seed
 
 
@@ -107,7 +106,10 @@ def read_context_weights(path: str | Path, n_mc: int) -> np.ndarray:
 
 
 def template_table(
-    inputs: TemplateInputs, context: np.ndarray, features: np.ndarray, weights=None
+    inputs: TemplateInputs,
+    context: np.ndarray,
+    features: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> EventTable:
     """A template in the dataset's column order (raw units), optionally weighted."""
     s = inputs.scaler
@@ -116,17 +118,42 @@ def template_table(
     )
 
 
-def add_template_arguments(p, *, context_weights: bool) -> None:
-    """The arguments every template step shares."""
+def template_parser(doc: str | None, *, context_weights: bool) -> StepParser:
+    """A step parser with the arguments every template step shares."""
+    p = StepParser(doc)
     p.add_argument("--dataset", required=True)
     p.add_argument("--data-seed", type=int, required=True)
-    p.add_argument("--data", required=True, help="injected data set (HDF5)")
-    p.add_argument("--mc", required=True, help="MC background (HDF5)")
-    p.add_argument("--scaler", required=True, help="input preprocessing (JSON)")
+    p.add_input("--data", help="injected data set (HDF5)")
+    p.add_input("--mc", help="MC background (HDF5)")
+    p.add_input("--scaler", help="input preprocessing (JSON)")
     if context_weights:
-        p.add_argument(
-            "--context-weights", required=True, help="per-MC-event context weights (HDF5)"
-        )
+        p.add_input("--context-weights", help="per-MC-event context weights (HDF5)")
+    return p
+
+
+def load_step_inputs(args: Any, params: Mapping[str, Any]) -> TemplateInputs:
+    """The template inputs of a step called with :func:`template_parser`'s arguments."""
+    return load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
+
+
+@contextlib.contextmanager
+def template_job(
+    args: Any, params: Mapping[str, Any], name: str, log: logging.Logger
+) -> Iterator[tuple[TemplateInputs, dict[str, Any]]]:
+    """A template step's inputs and the options of its training: the device, a checkpoint in
+    the step's resumable work folder (gone when the block completes) and the log."""
+    inp = load_step_inputs(args, params)
+    with step_work(args, dict(params), name) as work:
+        yield inp, {"device": params["device"], "checkpoint": work / "train.ckpt", "log": log}
+
+
+def write_templates(
+    args: Any, templates: tuple[EventTable, EventTable], inp: TemplateInputs, params: Any
+) -> None:
+    """The SR template to --out, the template of the held-out CR to --out-cr."""
+    sr, cr = templates
+    write_template(args.out, sr, inp, params)
+    write_template(args.out_cr, cr, inp, params)
 
 
 def seed_of(master: int, dataset: str, data_seed: int, *names: object) -> int:
@@ -142,13 +169,3 @@ def write_template(
     path: str | Path, table: EventTable, inputs: TemplateInputs, params: Mapping[str, Any]
 ) -> None:
     write_table(path, table, seed=inputs.data_seed, config_hash=config_hash(dict(params)))
-
-
-def checkpoint_path(
-    out: str | Path, name: str, params: Mapping[str, Any], inputs: Sequence[str | Path]
-) -> Path:
-    """A resume file beside the output, keyed by the hyperparameters and the input files (a
-    changed config or a regenerated input starts afresh)."""
-    directory = Path(out).parent / "checkpoints"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{name}-{resume_key(dict(params), inputs)}.ckpt"

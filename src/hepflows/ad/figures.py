@@ -1,0 +1,235 @@
+"""The figures of the anomaly-detection analysis: max SIC against S/B, SIC curves, closure AUC
+per method, template weights. Built in the house style of :mod:`hepflows.core.plotting`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from hepflows.core.plotting import COLORS, as_array, band_line, finish, styled
+
+# One order, so every figure gives a method the same colour and legend position.
+METHOD_ORDER = ("ideal", "supervised", "reweight", "generate", "morph")
+
+
+def ordered(curves: Mapping[str, Any]) -> dict[str, Any]:
+    """The curves in METHOD_ORDER (methods it does not know last)."""
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return dict(sorted(curves.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def max_sic_curves(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per method, max SIC median/16/84 against S/B from the summary table (``sb`` None for the
+    fully supervised classifier, which does not depend on the injection)."""
+    curves: dict[str, dict[str, Any]] = {}
+    for method, rows in table.groupby("method", sort=False):
+        rows = rows.sort_values("injection")
+        band = {stat: rows[f"max_sic_{stat}"].to_numpy() for stat in ("median", "p16", "p84")}
+        sb = None if rows["injection"].isna().all() else rows["injection"].to_numpy()
+        curves[method] = {"sb": sb, **band}
+    return ordered(curves)
+
+
+def closure_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The closure table's rows, methods in METHOD_ORDER."""
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return sorted(table.to_dict("records"), key=lambda r: rank.get(r["method"], 99))
+
+
+__all__ = [
+    "METHOD_ORDER",
+    "closure_rows",
+    "max_sic_curves",
+    "ordered",
+    "plot_closure_summary",
+    "plot_max_sic_vs_sb",
+    "plot_sic_vs_efficiency",
+    "plot_weights",
+]
+
+
+def _scalar(values: Any, what: str) -> float:
+    """A constant reference may arrive repeated (one row per S/B point); it must agree."""
+    arr = np.unique(as_array(values))
+    if arr.size != 1:
+        raise ValueError(f"{what}: expected a single value, got {arr.tolist()}")
+    return float(arr[0])
+
+
+def _random_line(ax: Axes) -> Any:
+    return ax.axhline(1.0, color="0.3", ls="--", lw=1.2, zorder=0.5)
+
+
+@styled
+def plot_max_sic_vs_sb(
+    curves: Mapping[str, Mapping[str, Any]],
+    out: str | Path,
+    *,
+    n_bkg_sr: float,
+    title: str = "",
+) -> list[Path]:
+    """The headline weak-supervision figure: how much signal a method needs to work.
+
+    ``curves[method]`` has "sb" (S/B fractions, or None for an S/B-independent reference
+    such as the fully supervised classifier), "median", "p16" and "p84".
+    """
+    if n_bkg_sr <= 0:
+        raise ValueError(f"n_bkg_sr must be positive, got {n_bkg_sr}")
+    fig, ax = plt.subplots()
+    handles, labels = [], []
+    scanned: list[np.ndarray] = []
+    for i, (name, c) in enumerate(curves.items()):
+        color = COLORS[i % len(COLORS)]
+        if c.get("sb") is None:
+            med = _scalar(c["median"], name)
+            band = ax.axhspan(
+                _scalar(c["p16"], name), _scalar(c["p84"], name), color=color, alpha=0.2, lw=0
+            )
+            line = ax.axhline(med, color=color, ls="-.")
+            handles.append((band, line))
+        else:
+            x = as_array(c["sb"]) * 100.0
+            order = np.argsort(x)
+            x = x[order]
+            med, lo, hi = (as_array(c[k])[order] for k in ("median", "p16", "p84"))
+            handles.append(band_line(ax, x, med, lo, hi, color, marker="o", ms=4))
+            scanned.append(x)
+        labels.append(name)
+    handles.append(_random_line(ax))
+    labels.append("random")
+
+    xs = np.concatenate(scanned) if scanned else np.array([])
+    xs = xs[np.isfinite(xs)]
+    if xs.size and xs.min() > 0 and xs.max() / xs.min() >= 10:
+        ax.set_xscale("log")
+        ax.set_xlim(xs.min() / 1.25, xs.max() * 1.25)
+    elif xs.size:
+        pad = 0.04 * (xs.max() - xs.min() or 1.0)
+        ax.set_xlim(min(0.0, xs.min() - pad), xs.max() + pad)
+    ys = np.concatenate([as_array(c["p84"]) for c in curves.values()] + [np.ones(1)])
+    top = float(ys[np.isfinite(ys)].max())
+    ax.set_ylim(0, 1.45 * top)  # headroom: the legend sits above the curves
+    ax.set_xlabel("S/B in SR [%]")
+    ax.set_ylabel("max SIC")
+
+    root_b = float(np.sqrt(n_bkg_sr))
+    ax.tick_params(axis="x", which="both", top=False)  # the top edge belongs to S/sqrt(B)
+    sec = ax.secondary_xaxis(
+        "top", functions=(lambda p: p / 100.0 * root_b, lambda s: s * 100.0 / root_b)
+    )
+    sec.set_xlabel(r"$S/\sqrt{B}$ in SR")
+    sec.tick_params(axis="x", which="both", direction="in")
+    ax.legend(handles, labels, loc="upper left", ncols=2)
+    return finish(fig, ax, title, out)
+
+
+@styled
+def plot_sic_vs_efficiency(
+    curves: Mapping[str, Mapping[str, Any]], out: str | Path, *, title: str = ""
+) -> list[Path]:
+    """Shows where in signal efficiency a method's gain comes from, with seed spread."""
+    fig, ax = plt.subplots()
+    handles, labels = [], []
+    for i, (name, c) in enumerate(curves.items()):
+        x = as_array(c["tpr"])
+        med, lo, hi = (as_array(c[k]) for k in ("median", "p16", "p84"))
+        handles.append(band_line(ax, x, med, lo, hi, COLORS[i % len(COLORS)]))
+        labels.append(name)
+    handles.append(_random_line(ax))
+    labels.append("random")
+    ys = np.concatenate([as_array(c["p84"]) for c in curves.values()] + [np.ones(1)])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.3 * float(ys[np.isfinite(ys)].max()))  # room for the legend
+    ax.set_xlabel(r"signal efficiency $\epsilon_S$")
+    ax.set_ylabel(r"SIC = $\epsilon_S/\sqrt{\epsilon_B}$")
+    ax.legend(handles, labels, loc="upper right")  # SIC falls towards 1 at eps_S = 1
+    return finish(fig, ax, title, out)
+
+
+@styled
+def plot_closure_summary(
+    rows: Sequence[Mapping[str, Any]], out: str | Path, *, title: str = ""
+) -> list[Path]:
+    """Closure AUC per method: CR closure validates the template, SR shows sculpting."""
+    if not rows:
+        raise ValueError("no closure rows to plot")
+    methods = list(dict.fromkeys(str(r["method"]) for r in rows))
+    found = list(dict.fromkeys(str(r["region"]) for r in rows))
+    regions = [r for r in ("CR", "SR") if r in found] + [r for r in found if r not in ("CR", "SR")]
+    markers = {"CR": "o", "SR": "s"}
+    offsets = (np.arange(len(regions)) - (len(regions) - 1) / 2) * 0.18
+
+    fig, ax = plt.subplots()
+    for j, region in enumerate(regions):
+        sel = [r for r in rows if str(r["region"]) == region]
+        x = np.array([methods.index(str(r["method"])) for r in sel]) + offsets[j]
+        med, lo, hi = (np.array([float(r[k]) for r in sel]) for k in ("median", "p16", "p84"))
+        ax.errorbar(
+            x,
+            med,
+            yerr=np.vstack([med - lo, hi - med]),
+            fmt=markers.get(region, "D"),
+            ms=7,
+            color=COLORS[j % len(COLORS)],
+            capsize=3,
+            label=region,
+        )
+    ax.axhline(0.5, color="0.3", ls="--", lw=1.2, zorder=0.5, label="perfect closure")
+    ax.set_xticks(np.arange(len(methods)), methods, rotation=30 if len(methods) > 4 else 0)
+    ax.tick_params(axis="x", which="minor", bottom=False, top=False)
+    ax.set_xlim(-0.6, len(methods) - 0.4)
+    ax.set_ylabel("closure AUC (template vs truth)")
+    ax.legend(loc="best")
+    return finish(fig, ax, title, out)
+
+
+@styled
+def plot_weights(
+    weights: Mapping[str, np.ndarray], out: str | Path, *, title: str = ""
+) -> list[Path]:
+    """A long weight tail means a few events dominate the reweighted template."""
+    arrays = {k: as_array(v) for k, v in weights.items()}
+    positive = [w[np.isfinite(w) & (w > 0)] for w in arrays.values()]
+    positive = [w for w in positive if w.size]
+    if not positive:
+        raise ValueError("no positive finite weights to plot")
+    lo = min(w.min() for w in positive)
+    hi = max(w.max() for w in positive)
+    if hi <= lo * 1.01:
+        lo, hi = lo / 2, hi * 2
+    edges = np.geomspace(lo, hi * 1.0001, 51)
+
+    fig, ax = plt.subplots()
+    for i, (name, w) in enumerate(arrays.items()):
+        w = w[np.isfinite(w)]
+        mean, std = float(w.mean()), float(w.std())
+        tail = float(np.mean(w > mean + 3 * std))
+        counts, _ = np.histogram(w[w > 0], edges)
+        label = rf"{name}: $\langle w\rangle$ = {mean:.3g}, $f(w>\mu+3\sigma)$ = {tail:.2%}"
+        n_nonpos = int(np.count_nonzero(w <= 0))
+        if n_nonpos:
+            label += f", {n_nonpos} $w\\leq 0$"
+        ax.stairs(counts, edges, color=COLORS[i % len(COLORS)], lw=1.8, label=label)
+    ax.set_xscale("log")
+    if hi / lo < 100:
+        # Ticks at 1-2-5 as plain numbers: over less than two decades the default labels every
+        # minor tick in 10^x notation, and the labels overlap.
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yscale("log")
+    # a quarter of the (log) height above the tallest bin keeps the legend off the data
+    peak = max(float(np.histogram(w, edges)[0].max()) for w in positive)
+    ax.set_ylim(0.5, 0.5 * (2 * peak) ** (1 / 0.72))
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_xlabel("per-event weight $w$")
+    ax.set_ylabel("events / bin")
+    ax.legend(loc="upper left", fontsize=10)
+    return finish(fig, ax, title, out)

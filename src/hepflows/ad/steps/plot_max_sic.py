@@ -1,0 +1,29 @@
+"""Step ad_plot_max_sic: max SIC against S/B for every method of one (dataset, signal), with the
+fully supervised classifier as reference (plots/max_sic_vs_sb.pdf and .png)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+import pandas as pd
+
+from hepflows.ad.figures import max_sic_curves, plot_max_sic_vs_sb
+from hepflows.core.cli import StepParser, figure_parser, run_step
+
+
+def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
+    table = pd.read_csv(args.table)
+    n_bkg = float(table["n_bkg_sr"].dropna().mean())
+    plot_max_sic_vs_sb(max_sic_curves(table), args.out[0], n_bkg_sr=n_bkg, title=args.title)
+    log.info(f"wrote {args.out}")
+
+
+def parser() -> StepParser:
+    p = figure_parser(__doc__, "--table", "summary/max_sic.csv")
+    return p
+
+
+if __name__ == "__main__":
+    run_step(parser(), main)

@@ -1,0 +1,119 @@
+"""Unit checks of the SR context draws and of the SR classifier (weights, ensembles, parts)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from hepflows.ad.sr_classifier import clean_template_weights, train_member_scores
+from hepflows.ad.templates import draw_contexts, draw_kde_contexts
+
+torch.set_num_threads(1)
+FLOW = {"type": "maf", "transforms": 2, "hidden": [16, 16]}
+TRAIN = {"epochs": 3, "batch_size": 256, "lr": 3e-3, "patience": None}
+
+
+def test_contexts_are_drawn_by_weight():
+    contexts = np.arange(4.0)[:, None]
+    drawn = draw_contexts(contexts, np.array([0.0, 1.0, 3.0, 0.0]), 4000, np.random.default_rng(0))
+    values, counts = np.unique(drawn, return_counts=True)
+    assert list(values) == [1.0, 2.0]
+    assert counts[1] / counts[0] == pytest.approx(3.0, rel=0.15)
+
+
+def test_kde_contexts_follow_the_sr_data_and_stay_inside_the_sr():
+    """CATHODE's SR m_jj: a KDE of the SR data, its tails cut at the SR edges."""
+    rng = np.random.default_rng(0)
+    sr_mjj = np.sort(rng.exponential(0.4, 4000) + 3.3)
+    sr_mjj = sr_mjj[sr_mjj <= 3.7][:, None]
+
+    def inside(c: np.ndarray) -> np.ndarray:
+        return (c[:, 0] > 3.3) & (c[:, 0] <= 3.7)
+
+    def draw(seed: int) -> np.ndarray:
+        return draw_kde_contexts(
+            sr_mjj, 20_000, np.random.default_rng(seed), bandwidth=0.02, inside=inside
+        )
+
+    drawn = draw(1)
+    assert drawn.shape == (20_000, 1) and inside(drawn).all()
+    np.testing.assert_allclose(
+        np.quantile(drawn, [0.16, 0.5, 0.84]), np.quantile(sr_mjj, [0.16, 0.5, 0.84]), atol=0.01
+    )
+    np.testing.assert_array_equal(draw(1), drawn)
+    with pytest.raises(ValueError, match="at least 2 events"):
+        draw_kde_contexts(sr_mjj[:1], 10, rng, bandwidth="scott", inside=inside)
+
+
+def test_template_weights_cut_and_equalized():
+    w = np.ones(1000)
+    w[0] = 500.0  # one event from a classifier output near 1
+    keep, kept = clean_template_weights(w, 1000, 250.0, sigma_cut=3)
+    assert not keep[0] and keep[1:].all()
+    assert kept.sum() == pytest.approx(250.0)
+    keep, kept = clean_template_weights(None, 10, 20.0, sigma_cut=3)
+    assert keep.all() and np.allclose(kept, 2.0)
+    with pytest.raises(ValueError, match="no template event"):
+        clean_template_weights(np.zeros(5), 5, 1.0, sigma_cut=3)
+
+
+def test_discriminator_ensemble_checkpoints_in_its_work_dir_and_resumes(tmp_path, caplog):
+    """A killed discrimination job restarts from the ensemble checkpoint in its work folder."""
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 3, "batch_size": 128}}
+
+    def scores() -> np.ndarray:
+        return train_member_scores(
+            x_data, x_template, np.full(900, 600 / 900), x_eval, spec,
+            n_members=2, seeds=[5, 6], device="cpu", work_dir=tmp_path,
+        ).mean(axis=0)  # fmt: skip
+
+    first = scores()
+    assert [p.name for p in tmp_path.iterdir()] == ["ensemble.ckpt"]
+    with caplog.at_level(logging.INFO, logger="hepflows"):
+        again = scores()
+    assert "resuming from epoch 3" in caplog.text
+    np.testing.assert_array_equal(again, first)
+    assert first.shape == (200,) and ((first > 0) & (first < 1)).all()
+
+
+def test_discriminator_can_average_each_members_best_epochs(tmp_path):
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 4, "batch_size": 128}}
+    args = (x_data, x_template, np.full(900, 600 / 900), x_eval, spec)
+    best = train_member_scores(*args, n_members=2, seeds=[5, 6], device="cpu")
+    averaged = train_member_scores(*args, n_members=2, seeds=[5, 6], device="cpu", average_epochs=3)
+    assert averaged.shape == best.shape and not np.allclose(averaged, best)
+    with pytest.raises(ValueError, match="average_epochs = 3 needs an 'mlp' classifier"):
+        train_member_scores(
+            x_data, x_template, np.full(900, 600 / 900), x_eval, {"kind": "hgb", "max_iter": 5},
+            n_members=1, seeds=[1], device="cpu", average_epochs=3,
+        )  # fmt: skip
+
+
+def test_an_ensemble_split_over_jobs_scores_as_one_job():
+    """discrim.members_per_job: members trained in parts, with the whole ensemble's batch order,
+    score exactly as when they stack in one network."""
+    rng = np.random.default_rng(0)
+    x_data, x_template = rng.normal(0.3, 1, (600, 2)), rng.normal(0, 1, (900, 2))
+    x_eval = rng.normal(0, 1, (200, 2))
+    spec = {"kind": "mlp", "hidden": [8], "train": {"epochs": 4, "batch_size": 128, "patience": 2}}
+    args = (x_data, x_template, np.full(900, 600 / 900), x_eval, spec)
+    seeds = [5, 6, 7]
+    whole = train_member_scores(*args, n_members=3, seeds=seeds, device="cpu")
+    parts = [
+        train_member_scores(*args, n_members=len(s), seeds=s, device="cpu", batch_seed=5)
+        for s in ([5, 6], [7])
+    ]
+    assert whole.shape == (3, 200)
+    np.testing.assert_allclose(np.vstack(parts), whole, rtol=0, atol=1e-6)
+    # Without the shared batch order the last member trains differently.
+    alone = train_member_scores(*args, n_members=1, seeds=[7], device="cpu")
+    assert np.abs(alone[0] - whole[2]).max() > 1e-4
