@@ -1,12 +1,23 @@
-# hepflows: one workflow, five analyses. This file only wires things together; see
-# workflow/rules/*.smk for the rules and config/config.yaml for every setting.
+# hepflows: one workflow, five analyses. This file only wires things together: the rules of each
+# analysis are in workflow/rules/<analysis>/, every setting in config/config.yaml.
+
 
 configfile: "config/config.yaml"
+
+
 report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/ad.smk"
+include: "workflow/rules/ad/ad_common.smk"
+include: "workflow/rules/ad/ad_inputs.smk"
+include: "workflow/rules/ad/files.smk"
+include: "workflow/rules/ad/samples.smk"
+include: "workflow/rules/ad/templates.smk"
+include: "workflow/rules/ad/closure.smk"
+include: "workflow/rules/ad/discrimination.smk"
+include: "workflow/rules/ad/evaluation.smk"
+include: "workflow/rules/ad/plots.smk"
 
 
 rule all:

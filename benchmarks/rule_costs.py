@@ -44,8 +44,8 @@ def merged_config(files: list[str]) -> dict[str, Any]:
 
 
 def resource_classes() -> dict[str, str]:
-    """rule -> its class in ad.resources, as ad.smk's `ad_resources("...")` names it."""
-    text = (ROOT / "workflow/rules/ad.smk").read_text()
+    """rule -> its class in ad.resources, as the rules' `ad_resources("...")` names it."""
+    text = "".join(p.read_text() for p in sorted((ROOT / "workflow/rules/ad").glob("*.smk")))
     blocks = re.split(r"^\s*rule (\w+):", text, flags=re.MULTILINE)[1:]
     out = {}
     for name, body in zip(blocks[::2], blocks[1::2], strict=True):

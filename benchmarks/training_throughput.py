@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import yaml
 
-from hepflows.ad.templates import train_conditional_flow
 from hepflows.core.classifiers import make_classifier
+from hepflows.core.conditional_flows import train_conditional_flow
 from hepflows.core.ensembles import make_mlp_ensemble
 from hepflows.core.runtime import configure_threads
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A one-node Slurm cluster on this machine, for trying profiles/slurm and for tests/test_slurm.py.
+# A one-node Slurm cluster on this machine, for trying profiles/slurm and for tests/workflow/test_slurm.py.
 # Needs root (Debian/Ubuntu: installs slurm-wlm and munge with apt-get when missing); no systemd.
 #
 #   scripts/slurm_cluster.sh start  [DIR]   install if needed, write DIR/slurm.conf, start

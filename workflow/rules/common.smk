@@ -1,27 +1,72 @@
-# Shared by every analysis: config validation, how a step is called, path helpers.
+# Shared by every analysis: config validation, how a step is called, resources from a class of
+# steps, path helpers. Each analysis keeps its own patterns, wildcard constraints and input
+# functions in workflow/rules/<analysis>/<analysis>_common.smk.
 import json
 import shlex
 import sys
+from pathlib import Path
 
+from jsonschema import ValidationError
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+from snakemake.settings.types import DeploymentMethod
 
-# Invalid config stops here, before any job runs; defaults from the schema are filled in.
-validate(config, workflow.source_path("../schemas/config.schema.yaml"), set_default=True)
+from hepflows.core.config_validation import validate_config
+
+# The repository this file belongs to (also when another Snakefile includes the workflow).
+REPOSITORY = (
+    Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
+    .resolve()
+    .parents[1]
+)
+
+# Invalid config stops here, before any job runs; defaults from the schema are filled in (also
+# those of the analyses' schema files, which Snakemake's own validate would leave out).
+try:
+    validate_config(config, REPOSITORY / "workflow/schemas/config.schema.yaml")
+except ValidationError as err:
+    raise WorkflowError("Error validating config file.", err) from None
 
 RESULTS = config["results"]
 
-# Every step runs with the interpreter that runs Snakemake (the project's environment).
-# Snakemake exports OMP/MKL/OPENBLAS_NUM_THREADS={threads} to every shell job, and the step
-# pins torch, BLAS and OpenMP to --threads again itself (hepflows.core.runtime), so the command
-# carries no environment prefix: each placeholder costs the paper-scale dry run ~3x2k formats.
-PYTHON = f"{shlex.quote(sys.executable)} -m"
-STEP_ARGS = "--params {params.cfg:q} --threads {threads} --log {log:q}"
+# Every step runs with the interpreter that runs Snakemake: the project's .venv, which the nodes
+# of a cluster see on a shared filesystem (docs/clusters.md). With --sdm conda Snakemake
+# deploys CONDA_ENV instead and each step runs its `python`, taking hepflows from this checkout.
+# Snakemake exports OMP/MKL/OPENBLAS_NUM_THREADS={threads} to every shell job, and the step pins
+# torch, BLAS and OpenMP to --threads again itself (hepflows.core.runtime); the command holds no
+# further placeholders: each costs the paper-scale dry run ~3x2k formats.
+CONDA_ENV = str(REPOSITORY / "envs/hepflows.yaml")
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    _SRC = shlex.quote(str(REPOSITORY / "src"))
+    PYTHON = f"PYTHONPATH={_SRC} python -m"
+else:
+    PYTHON = f"{shlex.quote(sys.executable)} -m"
+STEP_ARGS = "--threads {threads} --log {log:q}"
+# GPU requests go out only where a torch step may use one (config device: auto or cuda).
+USE_GPUS = config["device"] != "cpu"
 
 
 def step(command):
-    """The shell command of a step: ``module --its-args``, plus the arguments every step takes."""
+    """The shell command of a step, ``module --its-args``, plus threads and log file."""
     return f"{PYTHON} {command.strip()} {STEP_ARGS}"
+
+
+def class_resources(cls, runtime_factor=1):
+    """A rule's resources from its class (threads, mem_mb, runtime, gpu): memory and runtime
+    double and triple on the 2nd and 3rd attempt, so a cluster job killed for memory or time
+    comes back with more. Memory also goes out as the numeric htcondor_request_mem_mb (the
+    HTCondor plugin ignores mem_mb, and a profile cannot copy one resource into another). A
+    class with gpu: true asks for one GPU: `gpu` (the local-gpu profile's limit, Slurm's
+    --gpus) and HTCondor's request_gpus."""
+    mem_mb = cls["mem_mb"]
+    runtime = cls["runtime"] * runtime_factor
+    resources = {
+        "mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "htcondor_request_mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "runtime": lambda wildcards, attempt: runtime * attempt,
+    }
+    if cls["gpu"] and USE_GPUS:
+        resources.update(gpu=1, request_gpus=1)
+    return resources
 
 
 def as_json(obj):

@@ -1,0 +1,158 @@
+# ad: settings, path patterns, wildcard constraints and input functions (rules: the other files).
+#
+# results/ad/{dataset}/
+#   static/          MC, ideal background (template + SR reference), signal pools, scaler
+#   {signal}/test.h5                           labelled SR test set
+#   {signal}/seed{seed}/s{inj}/data.h5         injected data (S/B = inj in the SR)
+#   {signal}/seed{seed}/s{inj}/{method}/       template, scores, closure
+#   {signal}/seed{seed}/supervised/scores.h5   fully supervised upper bound
+#   {signal}/evaluation, summary, plots        scan results over seeds
+AD = config["ad"]
+AD_DIR = f"{RESULTS}/ad"
+AD_TEMPLATE_METHODS = ["reweight", "generate", "morph"]
+AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
+# Dataset settings that change the generated events themselves (every sample step uses them).
+AD_SHAPE_KEYS = ["mj_shift"]
+AD_READABLE = [
+    "lhco",
+    "nonres",
+]  # datasets with a reader for real files (hepflows.ad.readers)
+
+# Every ad rule constrains its wildcards with these (rule-level, so other analyses' {dataset}
+# or {method} are free to take other values).
+AD_WILDCARDS = {
+    "dataset": "|".join(AD["datasets"]),
+    "signal": r"[A-Za-z0-9_]+",
+    "seed": r"\d+",
+    "inj": r"[0-9.eE+-]+",
+    "method": "|".join(AD_WEAK_METHODS),
+    "part": r"\d+",
+}
+
+# The path patterns, each written once.
+AD_STATIC = f"{AD_DIR}/{{dataset}}/static"
+AD_FILES = f"{AD_STATIC}/files"
+AD_SIGNAL = f"{AD_DIR}/{{dataset}}/{{signal}}"
+AD_POINT = f"{AD_SIGNAL}/seed{{seed}}/s{{inj}}"
+AD_PLOT = f"{AD_SIGNAL}/plots"
+AD_MC = f"{AD_STATIC}/mc.h5"
+AD_SCALER = f"{AD_STATIC}/scaler.json"
+AD_TEST = f"{AD_SIGNAL}/test.h5"
+AD_DATA = f"{AD_POINT}/data.h5"
+AD_CONTEXT_WEIGHTS = f"{AD_POINT}/context_weights/weights.h5"
+AD_MORPH_BASE_MODEL = multiext(
+    f"{AD_STATIC}/morph_base/seed{{seed}}/flow", ".pt", ".json"
+)
+AD_TEMPLATE_INPUTS = {"data": AD_DATA, "mc": AD_MC, "scaler": AD_SCALER}
+# The job paths of logs (results/logs/ad/<job>.log) and benchmarks
+# (results/benchmarks/ad/<rule>/<job>.tsv) below a point.
+AD_POINT_JOB = "{dataset}/{signal}/seed{seed}/s{inj}"
+AD_SIGNAL_JOB = "{dataset}/{signal}"
+
+
+def ad_log(job):
+    return f"{RESULTS}/logs/ad/{job}.log"
+
+
+def ad_benchmark(rule, job):
+    return f"{RESULTS}/benchmarks/ad/{rule}/{job}.tsv"
+
+
+def ad_threads(kind):
+    return AD["resources"][kind]["threads"]
+
+
+def ad_resources(kind, runtime_factor=1):
+    return class_resources(AD["resources"][kind], runtime_factor)
+
+
+def ad_group(kind):
+    return AD["resources"][kind]["group"]
+
+
+def ad_enabled():
+    return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
+
+
+def ad_check_sources():
+    """source: files needs a reader and, for label-less text files, one file per signal."""
+    for name, cfg in AD["datasets"].items():
+        if cfg["source"] != "files":
+            continue
+        where = f"config: ad.datasets.{name}"
+        if name not in AD_READABLE:
+            raise WorkflowError(
+                f"{where}.source: there is no file reader for {name}; files work for {AD_READABLE}"
+            )
+        missing = [s for s in cfg["signals"] if s not in cfg["files"]["signals"]]
+        if name == "nonres" and missing:
+            raise WorkflowError(
+                f"{where}.files.signals: no file for {missing}; text files carry no labels, so "
+                "each signal needs its own file"
+            )
+
+
+ad_check_sources()
+
+
+def ad_methods(kind="all"):
+    methods = AD["methods"]
+    if kind == "weak":
+        return [m for m in methods if m in AD_WEAK_METHODS]
+    if kind == "template":
+        return [m for m in methods if m in AD_TEMPLATE_METHODS]
+    return list(methods)
+
+
+def ad_injections(dataset):
+    """A dataset's S/B scan: its own injections, or ad.injections."""
+    return [
+        fmt_number(x)
+        for x in AD["datasets"][dataset].get("injections", AD["injections"])
+    ]
+
+
+def ad_dataset_params(dataset, keys):
+    """Only the dataset settings a step uses, so other settings do not rerun it (a setting a
+    dataset does not have, such as lhco's mj_shift elsewhere, is left out)."""
+    cfg = AD["datasets"][dataset]
+    return {k: cfg[k] for k in keys if k in cfg}
+
+
+def ad_params(keys, **sections):
+    """A params function: the step's settings as JSON, built once per dataset (DAG speed)."""
+    cache = {}
+
+    def params(w):
+        if w.dataset not in cache:
+            cache[w.dataset] = as_json(
+                {
+                    "seed": config["seed"],
+                    "device": config["device"],
+                    "holdout_fraction": AD["holdout_fraction"],
+                    "dataset": ad_dataset_params(w.dataset, keys),
+                    **sections,
+                }
+            )
+        return cache[w.dataset]
+
+    return params
+
+
+def ad_report(path, caption, result, sb):
+    """An output the HTML report shows, under ad / {dataset} / {signal}."""
+    return report(
+        path,
+        caption=f"../../report/{caption}.rst",
+        category="ad / {dataset}",
+        subcategory="{signal}",
+        labels={"result": result, "S/B": sb},
+    )
+
+
+AD_CLOSURE_SB = ", ".join(fmt_number(x) for x in AD["closure_injections"])
+AD_TEMPLATE_KEYS = ["sr", "max_cr_train"]
+# The morph settings split by job: the base flow (MC only) and the top flow (per data set).
+_BASE_KEYS = ("base_flow", "base_train")
+AD_MORPH_BASE = {k: v for k, v in AD["morph"].items() if k in _BASE_KEYS}
+AD_MORPH_TOP = {k: v for k, v in AD["morph"].items() if k not in _BASE_KEYS}
