@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from test_workflow import snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import snakemake, tiny_args
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 INJECTIONS = ["0", "0.05"]  # config/test.yaml
 PLOTS = ["max_sic_vs_sb", "closure_summary"] + [
@@ -29,11 +28,6 @@ KEY_SENTENCES = {
     "max_sic": "One row per method and injected S/B",
     "closure": "One row per method and region",
 }
-
-
-def tiny_args(results: Path) -> list[str]:
-    # Targets go before these: multi-value flags swallow what follows them.
-    return ["--configfile", str(ROOT / "config/test.yaml"), "--config", f"results={results}"]
 
 
 def embedded_results(page: str) -> dict:

@@ -11,22 +11,20 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_workflow import job_counts
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, SNAKEMAKE, job_counts
+
 SCRIPT = ROOT / "scripts/slurm_cluster.sh"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SLURM_BINARIES = ("slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "munged")
 RUN_TIMEOUT = 1200  # s; the run takes ~5 min on a quiet 2-core machine
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def cluster(command: str, cluster_dir: Path, timeout: int) -> subprocess.CompletedProcess:

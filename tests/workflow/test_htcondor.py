@@ -1,39 +1,25 @@
 """The HTCondor profile: the paper-scale dry run plans its jobs, and the submit descriptions the
 HTCondor executor plugin writes for the jobs of all_AD carry each rule's CPUs, memory, disk and
-GPUs. No pool is needed: a stand-in scheduler takes the descriptions and "runs" each job by
-creating its files, so Snakemake submits the whole DAG, group jobs included.
-
-Run as a script (`python tests/test_htcondor.py SNAKEMAKE-ARGS...`) this file is that stand-in:
-it replaces htcondor2.Schedd and htcondor2.JobEventLog (the real htcondor2.Submit builds the
-descriptions), runs Snakemake in-process and writes one JSON line per submission to
-$HTCONDOR_STANDIN_RECORD."""
+GPUs, all from the resource classes of the config. No pool is needed: a stand-in scheduler
+(htcondor_standin.py) takes the descriptions and "runs" each job by creating its files, so
+Snakemake submits the whole DAG, group jobs included."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
-from test_workflow import snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ENV, ROOT, snakemake
+
 PROFILE = ROOT / "profiles/htcondor"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-ENV = {**os.environ, "CONDOR_CONFIG": "/dev/null"}
-
-# The rules that train torch models: the profile gives them a GPU (request_gpus), no other rule.
-GPU_RULES = {"ad_context_weights", "ad_reweight", "ad_generate", "ad_morph_base", "ad_morph",
-             "ad_discriminate", "ad_supervised"}  # fmt: skip
-# Rules the profile bundles into group jobs (group ad_summary).
-GROUPED_RULES = {"ad_evaluate", "ad_evaluate_supervised", "ad_aggregate", "ad_plot_max_sic",
-                 "ad_plot_sic_curves", "ad_plot_closure", "ad_plot_weights"}  # fmt: skip
+STANDIN = Path(__file__).with_name("htcondor_standin.py")
 # Each rule's class in ad.resources, with distinct numbers per class, so that a request taken
 # from the wrong place shows.
 RULE_CLASS = {
@@ -51,129 +37,14 @@ RESOURCES = {
     c: {"threads": 1 + i % 3, "mem_mb": 700 + 100 * i, "runtime": 5 + i}
     for i, c in enumerate(CLASSES)
 }
+# What the default config says of each class: which train torch models (gpu: true) and which
+# go into group jobs (group: summary). The profile names no rule: these decide.
+DEFAULT_CLASSES = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]["resources"]
+GPU_RULES = {r for r, c in RULE_CLASS.items() if DEFAULT_CLASSES[c].get("gpu")}
+GROUPED_RULES = {r for r, c in RULE_CLASS.items() if DEFAULT_CLASSES[c].get("group")}
 MEM_FIELD = "htcondor_request_mem_mb"
 
 pytestmark = pytest.mark.workflow
-
-
-# ------------------------------------------------------------------ the stand-in scheduler
-class _Event(dict):
-    """An entry of the HTCondor job event log, as the plugin reads it."""
-
-    def __init__(self, cluster, type, **fields):
-        super().__init__(fields)
-        self.cluster = cluster
-        self.type = type
-
-
-def _run_standin(argv: list[str]) -> None:
-    """Snakemake with the htcondor executor against a stand-in scheduler (see module doc)."""
-    import htcondor2
-
-    record = open(os.environ["HTCONDOR_STANDIN_RECORD"], "a")  # noqa: SIM115 (open for the run)
-    lock = threading.Lock()
-    events: list[_Event] = []
-    submitted: list[dict] = []
-
-    class Result:
-        def __init__(self, cluster: int):
-            self._cluster = cluster
-
-        def cluster(self) -> int:
-            return self._cluster
-
-    class Schedd:
-        def submit(self, description):
-            desc = dict(description)  # what the schedd gets, every value a string
-            with lock:
-                cluster = len(submitted) + 1
-                submitted.append({"cluster": cluster, "submit": desc, "text": str(description)})
-            Path(desc["log"]).touch()  # the plugin follows its jobs in this event log
-            return Result(cluster)
-
-        def query(self, *args, **kwargs):
-            raise AssertionError("stand-in: the event log answers, no schedd query expected")
-
-        history = query
-
-        def act(self, *args, **kwargs):
-            raise AssertionError("stand-in: nothing should be removed")
-
-    class JobEventLog:
-        def __init__(self, path):
-            self.path = path
-
-        def events(self, stop_after=None):
-            with lock:
-                new, events[:] = list(events), []
-            yield from new
-
-        def close(self):
-            pass
-
-    htcondor2.Schedd = Schedd
-    htcondor2.JobEventLog = JobEventLog
-    import snakemake_executor_plugin_htcondor as plugin
-
-    plugin.JobEventLog = JobEventLog  # imported by name
-    run_job = plugin.Executor.run_job
-
-    fail_once = os.environ.get("HTCONDOR_STANDIN_FAIL_ONCE")  # a rule whose first jobs fail
-    failed: set[str] = set()
-
-    def run_job_then_finish(self, job):
-        with self.lock:  # GPU jobs submitted and not yet seen to finish
-            active_gpu = sum(info.job.resources.get("request_gpus", 0) for info in self.active_jobs)
-        run_job(self, job)  # the plugin builds the description and submits it to Schedd above
-        with lock:
-            entry = submitted[-1]
-        members = sorted(job.jobs, key=lambda j: j.jobid) if job.is_group() else [job]
-        entry["group"] = job.is_group()
-        entry["threads"] = job.threads
-        entry["resources"] = {k: v for k, v in job.resources.items() if isinstance(v, int | str)}
-        entry["active_gpu_jobs"] = active_gpu
-        entry["jobs"] = [
-            {
-                "rule": j.rule.name,
-                "threads": j.threads,
-                "mem_mb": j.resources.get("mem_mb"),
-                "disk_mb": j.resources.get("disk_mb"),
-                "runtime": j.resources.get("runtime"),
-            }
-            for j in members
-        ]
-        first_try = str(job.output[0]) not in failed
-        if not job.is_group() and job.rule.name == fail_once and first_try:
-            # Killed on the pool: exit code 1, no outputs.
-            failed.add(str(job.output[0]))
-            record.write(json.dumps({**entry, "failed": True}) + "\n")
-            record.flush()
-            with lock:
-                events.append(_Event(entry["cluster"], htcondor2.JobEventType.SUBMIT))
-                events.append(
-                    _Event(entry["cluster"], htcondor2.JobEventType.JOB_TERMINATED, ReturnValue=1)
-                )
-            return
-        # "Run" the job: make every file it declares; Snakemake then finds its outputs.
-        for j in members:
-            for f in [*j.output, *j.log, *([j.benchmark] if j.benchmark else [])]:
-                Path(f).parent.mkdir(parents=True, exist_ok=True)
-                Path(f).touch()
-        record.write(json.dumps(entry) + "\n")
-        record.flush()
-        with lock:
-            cluster = entry["cluster"]
-            events.append(_Event(cluster, htcondor2.JobEventType.SUBMIT))
-            events.append(_Event(cluster, htcondor2.JobEventType.JOB_TERMINATED, ReturnValue=0))
-
-    plugin.Executor.run_job = run_job_then_finish
-    from snakemake.cli import main
-
-    main(argv)
-
-
-if __name__ == "__main__":
-    _run_standin(sys.argv[1:])
 
 
 # ------------------------------------------------------------------ helpers
@@ -182,7 +53,7 @@ if __name__ == "__main__":
 def standin_workflow(tmp: Path) -> Path:
     """A copy of the workflow, so the stand-in run keeps its .snakemake state out of the repo.
 
-    The rules declare their memory twice (ad_resources in ad_common.smk): as mem_mb and as the
+    The rules declare their memory twice (class_resources in common.smk): as mem_mb and as the
     numeric htcondor_request_mem_mb, the only memory the plugin (0.3) reads besides a string
     request_memory; Snakemake cannot derive one resource from another in a profile."""
     wf = tmp / "wf"
@@ -190,19 +61,24 @@ def standin_workflow(tmp: Path) -> Path:
     for name in ["Snakefile", "workflow", "config", "envs"]:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / name)
-    assert MEM_FIELD in (wf / "workflow/rules/ad_common.smk").read_text()
+    assert MEM_FIELD in (wf / "workflow/rules/common.smk").read_text()
     return wf
 
 
-def run_standin(tmp: Path, profile: Path, *args: str, fail_once: str = "") -> list[dict]:
+def run_standin(
+    tmp: Path, profile: Path, *args: str, fail_once: str = "", settings: dict | None = None
+) -> list[dict]:
     """Snakemake with `profile` against the stand-in scheduler on a copy of the workflow with the
-    tiny config (config/test.yaml, distinct RESOURCES); returns the submissions."""
+    tiny config (config/test.yaml, distinct RESOURCES, a GPU-capable device unless `settings`
+    say otherwise); returns the submissions."""
     wf = standin_workflow(tmp)
     overlay = tmp / "resources.yaml"
-    overlay.write_text(yaml.safe_dump({"ad": {"resources": RESOURCES}}))
+    overlay.write_text(
+        yaml.safe_dump({"device": "auto", "ad": {"resources": RESOURCES}, **(settings or {})})
+    )
     record = tmp / "submissions.jsonl"
     cmd = [
-        sys.executable, __file__,
+        sys.executable, str(STANDIN),
         "--directory", str(wf), "--snakefile", str(wf / "Snakefile"), "--profile", str(profile),
         "--htcondor-jobdir", str(tmp / "htcondor"), "--seconds-between-status-checks", "1",
         "--latency-wait", "1", *args,
@@ -241,8 +117,8 @@ def submissions(tmp_path_factory) -> list[dict]:
 
 def test_every_rule_of_all_ad_is_submitted_once_per_job(submissions):
     rules = {job["rule"] for s in submissions for job in s["jobs"]}
-    ad_rules = set(re.findall(r"^\s*rule (ad_\w+):", (ROOT / "workflow/rules/ad.smk").read_text(),
-                              re.MULTILINE))  # fmt: skip
+    rules_text = "".join(p.read_text() for p in (ROOT / "workflow/rules/ad").glob("*.smk"))
+    ad_rules = set(re.findall(r"^\s*rule (ad_\w+):", rules_text, re.MULTILINE))
     ad_rules -= {"ad_read_background", "ad_read_mc", "ad_read_signal"}  # source: files only
     ad_rules -= {"ad_merge_members"}  # discrim.members_per_job only
     assert rules == ad_rules
@@ -323,7 +199,7 @@ def test_site_examples_of_the_profile_reach_the_submit_description(tmp_path):
 
 def test_a_failed_job_comes_back_with_more_memory_and_time(tmp_path):
     """Snakemake retries (the slurm profile's `retries`) ask for 2x the memory and runtime
-    (ad_resources in ad_common.smk): a job killed for either comes back with more."""
+    (class_resources in common.smk): a job killed for either comes back with more."""
     target = tmp_path / "results/ad/nonres/zp3000/test.h5"
     subs = run_standin(tmp_path, PROFILE, str(target), "--retries", "1",
                        fail_once="ad_make_testset")  # fmt: skip
@@ -334,3 +210,19 @@ def test_a_failed_job_comes_back_with_more_memory_and_time(tmp_path):
     assert (first["mem_mb"], first["runtime"]) == (res["mem_mb"], res["runtime"])
     assert (second["mem_mb"], second["runtime"]) == (2 * res["mem_mb"], 2 * res["runtime"])
     assert tries[1]["submit"]["request_memory"] in memory(2 * res["mem_mb"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "why"),
+    [
+        ({"device": "cpu"}, "device: cpu"),
+        ({"ad": {"resources": {**RESOURCES, "context_weights": {**RESOURCES["context_weights"],
+                                                               "gpu": False}}}}, "gpu: false"),
+    ],
+)  # fmt: skip
+def test_no_gpu_is_requested_where_the_config_says_so(tmp_path, settings, why):
+    target = tmp_path / "results/ad/nonres/zp3000/seed1/s0/context_weights/weights.h5"
+    subs = run_standin(tmp_path, PROFILE, str(target), settings=settings)
+    rules = [s["jobs"][0]["rule"] for s in subs]
+    assert "ad_context_weights" in rules, why
+    assert not [s["text"] for s in subs if "request_gpus" in s["submit"]], why

@@ -1,5 +1,6 @@
-"""The workflow as a user drives it: config validation, DAG sizes, a tiny all_AD run, reruns,
-rebuilding one plot, and clear failures on bad input."""
+"""The tiny all_AD run (config/test.yaml, shared by every test here through tests/conftest.py):
+every table and plot, reruns of exactly the jobs a change touches, one plot rebuilt alone, clear
+failures on bad input, kill and resume, job granularity that leaves the numbers as they are."""
 
 from __future__ import annotations
 
@@ -20,173 +21,12 @@ import pytest
 import yaml
 
 from hepflows.ad.regions import sr_mask
-from hepflows.core.io import read_json, read_table
+from hepflows.core.event_files import read_table
+from hepflows.core.io import read_json
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-ENV = {**os.environ, "CONDOR_CONFIG": "/dev/null"}
+from helpers import ENV, ROOT, SNAKEMAKE, dry_run, overlay, snakemake, tiny_args
 
-pytestmark = pytest.mark.workflow
-
-
-def snakemake(*args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "--directory", str(ROOT), "--snakefile", str(ROOT / "Snakefile"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def overlay(tmp: Path, name: str, settings: dict) -> str:
-    path = tmp / name
-    path.write_text(yaml.safe_dump(settings))
-    return str(path)
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """The first 'Job stats' table Snakemake prints (a dry run or a live run) as {rule: count}."""
-    counts: dict[str, int] = {}
-    table = output.split("Job stats:", 1)[-1]
-    for line in table.splitlines()[3:]:
-        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-        if not match:
-            break
-        counts[match.group(1)] = int(match.group(2))
-    return counts
-
-
-def dry_run(*args: str) -> dict[str, int]:
-    # Targets first: multi-value flags (--configfile, --config, --quiet) swallow what follows.
-    proc = snakemake("-n", *args, "--quiet", "rules")
-    return job_counts(proc.stdout + proc.stderr)
-
-
-def tiny_args(results: Path, *extra_configs: str) -> list[str]:
-    return [
-        "--configfile",
-        str(ROOT / "config/test.yaml"),
-        *extra_configs,
-        "--config",
-        f"results={results}",
-    ]
-
-
-# ------------------------------------------------------------------ config validation
-@pytest.mark.parametrize(
-    ("settings", "expected"),
-    [
-        ({"ad": {"discrim": {"ensembel": 3}}}, "ensembel"),
-        ({"ad": {"seeds": "one"}}, "seeds"),
-        ({"ad": {"generate": {"train": {"epochs": "many"}}}}, "epochs"),
-        ({"ad": {"injections": [0.01, 0.02]}}, "injections"),
-        ({"ad": {"datasets": {"nonres": {"sr": {"ht": [800.0]}}}}}, "['ht']"),
-        # The resource classes of an older config: `train` is now one class per training step.
-        ({"ad": {"resources": {"train": {"threads": 1, "mem_mb": 4000, "runtime": 60}}}}, "train"),
-        ({"ad": {"discrim": {"members_per_job": 0}}}, "members_per_job"),
-    ],
-)
-def test_invalid_config_stops_before_any_job(tmp_path, settings, expected):
-    results = tmp_path / "results"
-    proc = snakemake(
-        "-n", "all_AD", *tiny_args(results, overlay(tmp_path, "bad.yaml", settings)), check=False
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "Error validating config" in output and expected in output
-    assert "Building DAG" not in output
-    assert not results.exists()
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice (plain YAML keeps the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
-        twice = sorted({k for k in keys if keys.count(k) > 1})
-        if twice:
-            raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {twice}",
-                                                    node.start_mark)  # fmt: skip
-        return super().construct_mapping(node, deep)
-
-
-@pytest.mark.parametrize(
-    "path",
-    ["workflow/schemas/config.schema.yaml", "config/config.yaml", "config/test.yaml",
-     "config/paper.yaml", "config/lhco.yaml", "profiles/local/config.v8+.yaml",
-     "profiles/local-gpu/config.v8+.yaml", "profiles/htcondor/config.v8+.yaml",
-     "profiles/slurm/config.v8+.yaml"],
-)  # fmt: skip
-def test_schema_and_configs_give_no_key_twice(path):
-    yaml.load((ROOT / path).read_text(), Loader=_UniqueKeyLoader)
-
-
-def test_missing_required_value_is_named():
-    from snakemake.utils import validate
-
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    del config["ad"]["discrim"]["classifier"]
-    with pytest.raises(Exception, match="'classifier' is a required property"):
-        validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"), set_default=True)
-
-
-def test_schema_fills_defaults():
-    from snakemake.utils import validate
-
-    config = yaml.safe_load((ROOT / "config/test.yaml").read_text())
-    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"), set_default=True)
-    assert config["ad"]["evaluate"]["max_rel_unc"] == 0.4
-    assert config["ad"]["discrim"]["weight_sigma_cut"] == 3
-    assert config["ad"]["generate"]["train"]["patience"] == 10
-
-
-# ------------------------------------------------------------------ DAG shapes
-def test_paper_scale_dag_stays_in_the_low_thousands():
-    counts = dry_run("all_AD", "--configfile", str(ROOT / "config/paper.yaml"))
-    total = counts.pop("total")
-    assert 1000 < total < 3000
-    # 3 signals x 7 injections x 10 seeds data sets; one job trains the 4 weak methods'
-    # ensembles at a point (discrim.one_job_per: point).
-    assert counts["ad_make_data"] == 210
-    assert counts["ad_discriminate"] == 210
-    assert counts["ad_supervised"] == 30
-    assert counts["ad_generate"] == counts["ad_morph"] == counts["ad_reweight"] == 210
-    # The MC base flow of morph: one per seed, shared by every signal and injection.
-    assert counts["ad_morph_base"] == 10
-
-
-def test_one_discrimination_job_per_method_or_per_point(tmp_path):
-    paper = ["all_AD", "--configfile", str(ROOT / "config/paper.yaml")]
-    method = overlay(tmp_path, "method.yaml", {"ad": {"discrim": {"one_job_per": "method"}}})
-    per_method = dry_run(*paper, method)
-    per_point = dry_run(*paper)
-    assert per_method["ad_discriminate"] == 4 * per_point["ad_discriminate"] == 840
-    assert per_method["total"] - per_point["total"] == 630
-
-
-def test_resonant_lhco_dataset_plans_its_scan(tmp_path):
-    shifted = overlay(tmp_path, "shift.yaml", {"ad": {"datasets": {"lhco": {"mj_shift": 0.1}}}})
-    counts = dry_run("all_AD", "--configfile", str(ROOT / "config/lhco.yaml"), shifted)
-    lhco = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]["datasets"]["lhco"]
-    points = 1 * len(lhco["injections"]) * 3  # signal x its own injections x seed
-    assert counts["ad_make_data"] == counts["ad_generate"] == points
-    assert counts["ad_make_static"] == 1
-    assert "ad_read_background" not in counts  # synthetic: nothing to read
-
-
-def test_signal_injection_dag_of_the_default_config():
-    counts = dry_run("all_AD")
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())["ad"]
-    points = sum(
-        len(d["signals"]) * len(d.get("injections", config["injections"])) * len(config["seeds"])
-        for d in config["datasets"].values()
-        if d.get("enabled", True)
-    )
-    assert counts["ad_make_data"] == points
-    assert counts["ad_generate"] == points
-
-
-# ------------------------------------------------------------------ a tiny all_AD run
-# tiny_run (tests/conftest.py): the results of all_AD on config/test.yaml, shared.
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
@@ -228,8 +68,8 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     morph = read_table(base / "seed1/s0/morph/template.h5")
     assert len(morph) == 2 * n_mc_sr and morph.weights is not None
     np.testing.assert_array_equal(morph.weights[:n_mc_sr], morph.weights[n_mc_sr:])
-    # No checkpoints are left behind by finished jobs.
-    assert not list(tiny_run.rglob("*.ckpt"))
+    # No work folders or checkpoints are left behind by finished jobs.
+    assert not list(tiny_run.rglob("*.ckpt")) and not list(tiny_run.rglob("checkpoints"))
 
 
 def test_finished_run_has_nothing_left_to_do(tiny_run):
@@ -294,7 +134,7 @@ def run_reweight(tiny_run: Path, data: Path, out_dir: Path) -> subprocess.Comple
     cmd = [
         sys.executable,
         "-m",
-        "hepflows.ad.reweight",
+        "hepflows.ad.steps.reweight",
         "--dataset",
         "nonres",
         "--data-seed",
@@ -387,7 +227,7 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
 
     run_until(args, reached_epoch_3, "training never reached epoch 3")
     assert not target.exists()
-    checkpoints = list(target.parent.glob("checkpoints/generate-*.ckpt"))
+    checkpoints = list(target.parent.glob("checkpoints/generate-*/train.ckpt"))
     assert len(checkpoints) == 1
 
     # Running again finishes the work, resuming from the last epoch boundary.
@@ -398,7 +238,7 @@ def test_killed_training_resumes_from_its_checkpoint(tiny_run, tmp_path):
     # The rerun trains only the epochs after the checkpoint, up to the last one.
     assert f"epoch {epoch}/60 " not in after and f"epoch {epoch + 1}/60 " in after
     assert "epoch 60/60 " in after
-    assert target.exists() and not list(target.parent.glob("checkpoints/*.ckpt"))
+    assert target.exists() and not (target.parent / "checkpoints").exists()
 
 
 def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path):
@@ -421,7 +261,7 @@ def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path)
     failed = snakemake(*args, check=False)
     assert failed.returncode != 0
     assert not any((point / m / "scores.h5").exists() for m in methods)
-    assert len(list((point / "ideal").glob("checkpoints-*/scores.h5"))) == 1
+    assert len(list((point / "ideal").glob("checkpoints/discriminate-*/scores.h5"))) == 1
 
     shutil.copy2(tmp_path / "template.h5", template)
     snakemake(*args)
@@ -429,7 +269,7 @@ def test_one_job_per_point_gives_the_same_scores_and_resumes(tiny_run, tmp_path)
     assert log.count("zp3000/s0.05/ideal: reusing the finished ensemble") == 1
     for m in methods:
         np.testing.assert_array_equal(read_table(point / m / "scores.h5").data, before[m])
-    assert not list(point.glob("*/checkpoints-*"))
+    assert not list(point.glob("*/checkpoints"))
 
 
 def test_an_ensemble_split_over_jobs_gives_the_same_scores(tiny_run, tmp_path):
@@ -451,18 +291,6 @@ def test_an_ensemble_split_over_jobs_gives_the_same_scores(tiny_run, tmp_path):
         np.testing.assert_allclose(
             read_table(point / m / "scores.h5").data, before[m], rtol=0, atol=1e-6
         )
-
-
-def test_members_per_job_with_one_job_per_point_stops_at_start_up(tmp_path):
-    bad = {"ad": {"discrim": {"one_job_per": "point", "members_per_job": 1}}}  # ensemble: 2
-    results = tmp_path / "results"
-    proc = snakemake(
-        "-n", "all_AD", *tiny_args(results, overlay(tmp_path, "bad.yaml", bad)), check=False
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "Building DAG" not in output
-    assert "ad.discrim.members_per_job" in output and "one_job_per: method" in output
-    assert not results.exists()
 
 
 def test_a_dataset_sets_its_own_weight_cut(tiny_run, tmp_path):
@@ -507,97 +335,3 @@ def test_lhco_generate_samples_sr_mjj_from_the_data_kde(tmp_path):
     # Not a resampling of the data's values: the kernel smooths them.
     assert len(np.intersect1d(mjj, data.data[in_sr, 0])) < 0.01 * len(mjj)
     assert abs(np.median(mjj) - np.median(data.data[in_sr, 0])) < 0.02
-
-
-# ------------------------------------------------------------------ source: files
-def files_overlay(tmp: Path, files: dict, **lhco) -> str:
-    sizes = {"n_data": 30000, "n_mc": 20000, "n_ideal": 10000, "n_signal": 400,
-             "n_test_signal": 400, "n_test_background": 1000, "max_cr_train": 5000}  # fmt: skip
-    settings = {"enabled": True, "source": "files", "files": files, "injections": [0, 0.05],
-                **sizes, **lhco}  # fmt: skip
-    return overlay(
-        tmp,
-        "files.yaml",
-        {"ad": {"datasets": {"nonres": {"enabled": False}, "lhco": settings},
-                "methods": ["ideal", "supervised"]}},
-    )  # fmt: skip
-
-
-def test_lhco_runs_on_files_in_the_rnd_layout(tmp_path):
-    """The R&D file (background + signal, by label) and a Herwig-like MC file drive the scan."""
-    from test_file_source import write_rnd
-
-    from hepflows.ad import lhco_synth
-    from hepflows.ad.readers import lhco_frame, read_lhco
-
-    rnd, herwig = tmp_path / "events_anomalydetection.h5", tmp_path / "herwig.h5"
-    write_rnd(rnd, 70000, 4000)
-    rng = np.random.default_rng(5)
-    mc = lhco_synth.background(20000, rng, "mc_reg")
-    lhco_frame(mc, np.zeros(len(mc)), rng).to_hdf(herwig, key="df")
-    results = tmp_path / "results"
-    files = files_overlay(tmp_path, {"background": str(rnd), "mc": str(herwig)})
-    base = results / "ad/lhco/wp3500"
-    snakemake("--cores", "2", str(base / "summary/max_sic.csv"), *tiny_args(results, files))
-
-    table = pd.read_csv(base / "summary/max_sic.csv")
-    assert set(table["method"]) == {"ideal", "supervised"}
-    supervised = table.loc[table["method"] == "supervised", "max_sic_median"].iloc[0]
-    assert supervised > 3  # the file's signal is found: the labels and features made it through
-    read = (results / "logs/ad/lhco/read_background.log").read_text()
-    assert "70000 background events -> data 30000, ideal 10000, reference 10000" in read
-    # Both data seeds hold the same file background; their injected signal differs.
-    file_events = read_lhco(rnd)
-    one = read_table(base / "seed1/s0.05/data.h5")
-    two = read_table(base / "seed2/s0.05/data.h5")
-    bkg_one, bkg_two = one.select(one.labels == 0).data, two.select(two.labels == 0).data
-    np.testing.assert_array_equal(bkg_one, bkg_two)
-    assert set(map(tuple, bkg_one)) <= set(map(tuple, file_events.data[file_events.labels == 0]))
-    sig_one, sig_two = one.select(one.labels == 1).data, two.select(two.labels == 1).data
-    assert set(map(tuple, sig_one)) <= set(map(tuple, file_events.data[file_events.labels == 1]))
-    assert not np.array_equal(sig_one, sig_two)
-    test = read_table(base / "test.h5")
-    assert (test.labels == 0).sum() == 1000 and (test.labels == 1).sum() == 400
-    test_rows = set(map(tuple, test.data))
-    assert not test_rows & set(map(tuple, one.data))  # the test set never overlaps the data
-
-
-def test_files_too_small_fail_the_read_job_with_the_numbers(tmp_path):
-    rnd = tmp_path / "small.h5"
-    from test_file_source import write_rnd
-
-    write_rnd(rnd, 5000, 1000)
-    results = tmp_path / "results"
-    files = files_overlay(tmp_path, {"background": str(rnd), "mc": str(rnd)})
-    target = results / "ad/lhco/static/files/data.h5"
-    proc = snakemake("--cores", "1", str(target), *tiny_args(results, files), check=False)
-    log = (results / "logs/ad/lhco/read_background.log").read_text()
-    assert proc.returncode != 0
-    assert f"{rnd}: pool 'data' needs 30000 events but only 5000 are left" in log
-    assert not list((results / "ad/lhco/static/files").glob("*.h5"))
-
-
-@pytest.mark.parametrize(
-    ("dataset", "settings", "expected"),
-    [
-        ("toy", {"source": "files", "files": {"background": "b.h5", "mc": "m.h5"}},
-         "ad.datasets.toy.source: there is no file reader for toy"),
-        ("nonres", {"source": "files", "files": {"background": "b.txt", "mc": "m.txt"}},
-         "ad.datasets.nonres.files.signals: no file for ['zp3000']"),
-        ("nonres", {"source": "files"}, "'files' is a required property"),
-    ],
-)  # fmt: skip
-def test_files_config_errors_stop_before_any_job(tmp_path, dataset, settings, expected):
-    bad = overlay(tmp_path, "bad.yaml", {"ad": {"datasets": {dataset: settings}}})
-    proc = snakemake("-n", "all_AD", *tiny_args(tmp_path / "results", bad), check=False)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and expected in output, output[-2000:]
-    assert "Building DAG" not in output
-
-
-def test_a_missing_event_file_is_named_before_any_job(tmp_path):
-    files = files_overlay(tmp_path, {"background": "nowhere/rnd.h5", "mc": "nowhere/herwig.h5"})
-    proc = snakemake("-n", "all_AD", *tiny_args(tmp_path / "results", files), check=False)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "Missing input files" in output and "nowhere/rnd.h5" in output
