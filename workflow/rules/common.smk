@@ -69,6 +69,13 @@ def class_resources(cls, runtime_factor=1):
     return resources
 
 
+def class_group(cls):
+    """A rule's group from its class: which jobs a batch system gets as one. Inside a submitted
+    job (Snakemake in remote mode) there is no group: its steps run one after the other, not as
+    one step asking the allocation for all their CPUs at once (Slurm refuses that)."""
+    return None if workflow.remote_exec else cls["group"]
+
+
 def as_json(obj):
     """Hyperparameters as canonical JSON: Snakemake reruns a job when its params change."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))

@@ -67,7 +67,7 @@ def ad_resources(kind, runtime_factor=1):
 
 
 def ad_group(kind):
-    return AD["resources"][kind]["group"]
+    return class_group(AD["resources"][kind])
 
 
 def ad_enabled():
