@@ -51,9 +51,11 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Validate ``config`` in place (defaults filled in) and return it; raises
     ``jsonschema.ValidationError`` naming the key and what was expected."""
     path = Path(schema_path).resolve()
-    root = _load(path)
+    # Every schema file beside the root is read once (a $ref'd file would be read per reference).
+    files = {p.as_uri(): _load(p) for p in sorted(path.parent.glob("*.schema.yaml"))}
     uri = path.as_uri()
-    registry = Registry(retrieve=_retrieve).with_resource(uri=uri, resource=root)
+    root = files[uri] if uri in files else _load(path)
+    registry = Registry(retrieve=_retrieve).with_resources([*files.items(), (uri, root)])
     schema = {**root.contents, "$id": uri}
     _Validator(schema, registry=registry).validate(config)
     return config

@@ -19,7 +19,7 @@ def ad_pools(step):
     patterns = AD_POOLS[step]
 
     def inputs(w):
-        return expand(patterns, **w) if ad_from_files(w.dataset) else []
+        return [p.format(**w) for p in patterns] if ad_from_files(w.dataset) else []
 
     return inputs
 
@@ -47,8 +47,7 @@ def ad_templates(name="template.h5"):
     """Input function: the {method} template (or its CR template) of a point."""
 
     def path(w):
-        pattern = ad_template(w.method).replace("template.h5", name)
-        return expand(pattern, **w)
+        return ad_template(w.method).replace("template.h5", name).format(**w)
 
     return path
 
@@ -98,7 +97,7 @@ else:
 def ad_discrim_templates(w):
     """Input function: the template(s) an ad_discriminate job trains against."""
     methods = ad_methods("weak") if AD_PER_POINT else [w.method]
-    return [expand(ad_template(m), **w)[0] for m in methods]
+    return [ad_template(m).format(**w) for m in methods]
 
 
 def ad_discrim_members(w):
@@ -134,7 +133,7 @@ def ad_over_seeds(pattern):
     """Input function: ``pattern`` (a path below a point) for every data seed."""
 
     def paths(w):
-        return expand(pattern, **{**w, "seed": AD["seeds"]})
+        return [pattern.format(**{**w, "seed": seed}) for seed in AD["seeds"]]
 
     return paths
 
