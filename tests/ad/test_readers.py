@@ -146,3 +146,44 @@ def test_nonres_text_reader_names_bad_values(tmp_path):
         match="nan.txt: 1 non-numeric or non-finite values, first in column 'met' of data row 3",
     ):
         read_nonres_text(path)
+
+
+class _RunsCode:
+    """Unpickling this creates ``marker`` (a stand-in for any command a tampered file could run)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_an_object_column_is_refused_and_nothing_runs(tmp_path):
+    """PyTables unpickles object columns on read (pd.read_hdf would create the marker)."""
+    marker = tmp_path / "ran"
+    frame = lhco_frame()
+    frame["note"] = [_RunsCode(marker)] * len(frame)
+    path = tmp_path / "tampered.h5"
+    with pytest.warns(pd.errors.PerformanceWarning):
+        frame.to_hdf(path, key="df")  # pickles the objects
+    marker.unlink(missing_ok=True)
+    with pytest.raises(DataError, match=r"tampered.h5: column\(s\) \['note'\] .* Python objects"):
+        read_lhco(path)
+    assert not marker.exists()
+
+
+def test_pickled_table_metadata_is_refused_and_nothing_runs(tmp_path):
+    """The table layout keeps its column names as a pickled list; a tampered one is refused."""
+    import pickle
+
+    import h5py
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "table.h5"
+    lhco_frame().to_hdf(path, key="df", format="table")
+    with h5py.File(path, "r+") as f:
+        evil = np.bytes_(pickle.dumps(_RunsCode(marker), protocol=0))
+        f["df/table"].attrs["values_block_0_kind"] = evil
+    with pytest.raises(DataError, match="values_block_0_kind is not a list of column names"):
+        read_lhco(path)
+    assert not marker.exists()

@@ -13,9 +13,11 @@ names the file and what is missing.
 
 from __future__ import annotations
 
+import pickletools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 
@@ -43,22 +45,114 @@ def _require(path: Path, have: Sequence[str], need: Sequence[str], what: str) ->
 
 
 def read_lhco_table(path: str | Path, key: str = "df") -> pd.DataFrame:
-    """The raw R&D table under ``key``, checked for the columns the analysis uses."""
+    """The raw R&D table under ``key``, checked for the columns the analysis uses.
+
+    pandas' "fixed" and "table" layouts are read with h5py, numeric columns only: PyTables (behind
+    ``pd.read_hdf``) unpickles object columns and pickled metadata on read, so a tampered file
+    could run code. Nothing here unpickles.
+    """
     path = _existing(path)
     try:
-        with pd.HDFStore(path, mode="r") as store:
-            keys = [k.lstrip("/") for k in store.keys()]
-            if key not in keys:
+        with h5py.File(path, "r") as f:
+            if key not in f or not isinstance(f[key], h5py.Group):
+                keys = sorted(k for k in f if isinstance(f[k], h5py.Group))
                 raise DataError(f"{path}: no table under key {key!r}; the file has {keys}")
-            frame = store.get(key)
+            frame = pd.DataFrame(_fixed_frame_columns(path, key, f[key]))
     except DataError:
         raise
-    except Exception as err:  # PyTables raises its own errors for a file that is not HDF5
+    except (OSError, KeyError, ValueError) as err:  # not HDF5, or a broken pandas layout
         raise DataError(f"{path}: not a pandas HDF5 file ({err})") from err
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{path}: key {key!r} holds a {type(frame).__name__}, not a table")
     _require(path, list(frame.columns), LHCO_COLUMNS[:-1], "columns")
     return frame
+
+
+def _names(ds: h5py.Dataset, path: Path, key: str) -> list[str]:
+    if ds.dtype.kind != "S":
+        raise DataError(f"{path}: {key}/{ds.name.rsplit('/', 1)[-1]} is not a list of names")
+    return [name.decode("utf-8") for name in ds[()]]
+
+
+# The opcodes of a pickled list of strings, as PyTables stores the column names of pandas' table
+# format. They are read with pickletools, which lists opcodes without running them; any other
+# opcode (a global, a call) means the attribute is not a list of names.
+_NAME_LIST_OPCODES = frozenset(
+    {"PROTO", "FRAME", "MARK", "LIST", "EMPTY_LIST", "PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE",
+     "UNICODE", "SHORT_BINUNICODE", "BINUNICODE", "STRING", "SHORT_BINSTRING", "BINSTRING",
+     "APPEND", "APPENDS", "STOP"}
+)  # fmt: skip
+
+
+def _pickled_names(raw: bytes, path: Path, where: str) -> list[str]:
+    """The strings of a pickled list of names, without unpickling it."""
+    names = []
+    try:
+        for op, arg, _ in pickletools.genops(bytes(raw)):
+            if op.name not in _NAME_LIST_OPCODES:
+                raise DataError(f"{path}: {where} is not a list of column names ({op.name})")
+            if isinstance(arg, str):
+                names.append(arg)
+            elif isinstance(arg, bytes) and "STRING" in op.name:
+                names.append(arg.decode("utf-8"))
+    except (ValueError, EOFError) as err:
+        raise DataError(f"{path}: {where} is not a list of column names ({err})") from None
+    return names
+
+
+def _table_frame_columns(path: Path, key: str, group: h5py.Group) -> dict[str, np.ndarray]:
+    """The columns of a DataFrame in pandas' "table" layout: one compound dataset whose numeric
+    fields hold blocks of columns (``values_block_<i>``, names in ``values_block_<i>_kind``) or
+    single data columns; the index field is left out."""
+    table = group.get("table")
+    if not isinstance(table, h5py.Dataset) or table.dtype.names is None:
+        raise DataError(f"{path}: {key}/table is not a pandas table")
+    columns: dict[str, np.ndarray] = {}
+    for field in table.dtype.names:
+        if field == "index":
+            continue
+        sub = table.dtype.fields[field][0]
+        kind_attr = table.attrs.get(f"{field}_kind")
+        names = (
+            _pickled_names(kind_attr, path, f"{key}/table attribute {field}_kind")
+            if kind_attr is not None
+            else [field]
+        )
+        if sub.base.kind not in "biuf":
+            raise DataError(
+                f"{path}: column(s) {names} under key {key!r} are not numbers ({sub.base})"
+            )
+        block = np.asarray(table[field]).reshape(len(table), -1)
+        if block.shape[1] != len(names):
+            raise DataError(f"{path}: {key}/table field {field} does not match its names")
+        columns.update(zip(names, block.T, strict=True))
+    return columns
+
+
+def _fixed_frame_columns(path: Path, key: str, group: h5py.Group) -> dict[str, np.ndarray]:
+    """The columns of a DataFrame that pandas wrote in its "fixed" layout: one 2-D array per
+    block of columns of one dtype (``block<i>_values``) with their names (``block<i>_items``).
+    Any block that is not numbers (object columns, which PyTables pickles) is refused unread."""
+    kind = group.attrs.get("pandas_type", b"").decode("utf-8", "replace")
+    if kind == "frame_table":
+        return _table_frame_columns(path, key, group)
+    if kind != "frame":
+        what = f"a pandas {kind}" if kind else "no pandas"
+        raise DataError(f"{path}: key {key!r} holds {what} object, not a DataFrame")
+    columns: dict[str, np.ndarray] = {}
+    for i in range(int(group.attrs["nblocks"])):
+        names = _names(group[f"block{i}_items"], path, key)
+        values = group[f"block{i}_values"]
+        if not isinstance(values, h5py.Dataset) or values.dtype.kind not in "biuf":
+            raise DataError(
+                f"{path}: column(s) {names} under key {key!r} hold Python objects (pickled), "
+                "not numbers; refused without reading them"
+            )
+        block = values[()]
+        if not values.attrs.get("transposed", 0):  # stored as (columns, rows)
+            block = block.T
+        if block.ndim != 2 or block.shape[1] != len(names):
+            raise DataError(f"{path}: {key}/block{i}_values does not match its {len(names)} names")
+        columns.update(zip(names, block.T, strict=True))
+    return columns
 
 
 def lhco_features(frame: pd.DataFrame) -> np.ndarray:
