@@ -131,18 +131,14 @@ def template_parser(doc: str | None, *, context_weights: bool) -> StepParser:
     return p
 
 
-def load_step_inputs(args: Any, params: Mapping[str, Any]) -> TemplateInputs:
-    """The template inputs of a step called with :func:`template_parser`'s arguments."""
-    return load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
-
-
 @contextlib.contextmanager
 def template_job(
     args: Any, params: Mapping[str, Any], name: str, log: logging.Logger
 ) -> Iterator[tuple[TemplateInputs, dict[str, Any]]]:
-    """A template step's inputs and the options of its training: the device, a checkpoint in
+    """A template step's inputs (its arguments from :func:`template_parser`) and the options of
+    its training: the device, a checkpoint in
     the step's resumable work folder (gone when the block completes) and the log."""
-    inp = load_step_inputs(args, params)
+    inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     with step_work(args, dict(params), name) as work:
         yield inp, {"device": params["device"], "checkpoint": work / "train.ckpt", "log": log}
 
