@@ -136,8 +136,8 @@ def template_job(
     args: Any, params: Mapping[str, Any], name: str, log: logging.Logger
 ) -> Iterator[tuple[TemplateInputs, dict[str, Any]]]:
     """A template step's inputs (its arguments from :func:`template_parser`) and the options of
-    its training: the device, a checkpoint in
-    the step's resumable work folder (gone when the block completes) and the log."""
+    its training: the device, a checkpoint in the step's resumable work folder (gone when the
+    block completes) and the log."""
     inp = load_inputs(args.data, args.mc, args.scaler, params, args.dataset, args.data_seed)
     with step_work(args, dict(params), name) as work:
         yield inp, {"device": params["device"], "checkpoint": work / "train.ckpt", "log": log}
