@@ -143,7 +143,7 @@ def test_nonres_text_reader_names_bad_values(tmp_path):
     path.write_text("\n".join(text) + "\n")
     with pytest.raises(
         DataError,
-        match="nan.txt: 1 non-numeric or non-finite values, first in column 'met' of data row 3",
+        match=r"nan.txt: column 'met' has 1 bad value\(s\), first at data row 3 \(nan\)",
     ):
         read_nonres_text(path)
 

@@ -221,7 +221,7 @@ def test_load_errors(tmp_path, x):
         Preprocessor.load(bad)
     other = tmp_path / "other.json"
     other.write_text('{"kind": "mlp"}')
-    with pytest.raises(DataError, match=r"other\.json: invalid preprocessor"):
+    with pytest.raises(DataError, match=r"other\.json: key 'format' missing"):
         Preprocessor.load(other)
 
 

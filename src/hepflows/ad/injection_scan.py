@@ -11,10 +11,47 @@ import numpy as np
 import pandas as pd
 
 from hepflows.core.event_files import read_table
+from hepflows.core.io import PathLike, read_json, require
 from hepflows.core.metrics import percentile_band, sic_on_grid, summarize_sic
 
 TPR_GRID = np.linspace(0.01, 1.0, 100)
 METRICS = ("auc", "max_sic", "sic_at_1e3", "sic_at_1e4")
+BAND = ("median", "p16", "p84")
+# What the readers of the scan's intermediate files need from them; a file without it is an error
+# naming the file and the key (see hepflows.core.io.require).
+EVALUATION = "an evaluation (written by ad_evaluate)"
+EVALUATION_KEYS = (
+    "method",
+    "injection",
+    "per_seed",
+    "summary.max_sic",
+    *(f"sic_curve.{k}" for k in ("tpr", *BAND)),
+)
+CLOSURE = "a closure result (written by ad_closure)"
+CLOSURE_KEYS = ("method", "CR.aucs", "SR.aucs")
+SUMMARY = "a summary table (written by ad_aggregate)"
+MAX_SIC_COLUMNS = ("method", "injection", "n_bkg_sr", *(f"max_sic_{s}" for s in BAND))
+CLOSURE_COLUMNS = ("method", "region", *BAND)
+DATA = "an injected data set (written by ad_make_data)"
+
+
+def read_evaluation(path: PathLike) -> dict[str, Any]:
+    """An evaluation JSON with every key that the summary and the figures read."""
+    ev = read_json(path, EVALUATION_KEYS, EVALUATION)
+    return require(
+        ev, [f"summary.{m}.{s}" for m in ev["summary"] for s in BAND], path, expected=EVALUATION
+    )
+
+
+def read_closure(path: PathLike) -> dict[str, Any]:
+    """A closure JSON with the AUCs of both regions."""
+    return read_json(path, CLOSURE_KEYS, CLOSURE)
+
+
+def n_bkg_sr(path: PathLike) -> float:
+    """The SR background count of an injected data set (its attribute ``n_bkg_sr``)."""
+    attrs = read_table(path, columns=[]).attrs
+    return float(require(attrs, ["n_bkg_sr"], path, expected=DATA, what="attribute")["n_bkg_sr"])
 
 
 def read_seed_scores(
@@ -69,7 +106,7 @@ def summary_table(evaluations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "n_seeds": len(ev["per_seed"]),
         }
         for key, band in ev["summary"].items():
-            for stat in ("median", "p16", "p84"):
+            for stat in BAND:
                 row[f"{key}_{stat}"] = band[stat]
         rows.append(row)
     table = pd.DataFrame(rows)

@@ -22,13 +22,17 @@ import numpy as np
 import pandas as pd
 
 from hepflows.core.events import EventTable
-from hepflows.core.io import DataError
+from hepflows.core.io import FINITE, NON_NEGATIVE, TRUTH_LABEL, DataError, refuse_bad_values
 
 LHCO_JET_COLUMNS = ("px", "py", "pz", "m", "tau1", "tau2", "tau3")
 LHCO_COLUMNS = tuple(f"{c}j{jet}" for jet in (1, 2) for c in LHCO_JET_COLUMNS) + ("label",)
 LHCO_FEATURES = ("m_jj", "m_jmin", "dm_j", "tau21_jmin", "tau21_jmax")
 NONRES_COLUMNS = ("ht", "met", "m_jj", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2")
 GEV_PER_TEV = 1000.0
+# Masses and N-subjettiness cannot be negative; momenta can.
+_LHCO_NON_NEGATIVE = frozenset(
+    f"{c}j{jet}" for jet in (1, 2) for c in ("m", "tau1", "tau2", "tau3")
+)
 
 
 def _existing(path: str | Path) -> Path:
@@ -226,6 +230,7 @@ def read_lhco(path: str | Path, key: str = "df") -> EventTable:
     """An R&D file as an ``lhco`` table, truth labels kept (1 = signal; none if the file has no
     ``label`` column)."""
     frame = read_lhco_table(path, key)
+    _check_lhco_values(path, frame)
     events = lhco_features(frame)
     if not np.isfinite(events).all():
         rows = np.flatnonzero(~np.isfinite(events).all(axis=1))
@@ -233,9 +238,23 @@ def read_lhco(path: str | Path, key: str = "df") -> EventTable:
     if "label" not in frame.columns:  # e.g. a background-only MC file
         return EventTable(events, list(LHCO_FEATURES), source=str(path))
     labels = frame["label"].to_numpy()
-    if not np.isin(labels, (0, 1)).all():
-        raise DataError(f"{path}: column 'label' must hold 0 (background) or 1 (signal)")
     return EventTable(events, list(LHCO_FEATURES), labels=labels.astype(np.int8), source=str(path))
+
+
+def _check_lhco_values(path: str | Path, frame: pd.DataFrame) -> None:
+    """Refuse NaN, inf and negative masses or N-subjettiness in the columns the analysis reads,
+    and labels other than 0/1, before they turn into features: a NaN or negative tau1 used to
+    give tau21 = 0 without a word."""
+    columns = list(LHCO_COLUMNS[:-1])
+    values = frame[columns].to_numpy(np.float64)
+    ok = np.isfinite(values)
+    non_negative = [c in _LHCO_NON_NEGATIVE for c in columns]
+    ok[:, non_negative] &= values[:, non_negative] >= 0
+    expected = [NON_NEGATIVE if nn else FINITE for nn in non_negative]
+    refuse_bad_values(path, columns, values, ok, expected)
+    if "label" in frame.columns:
+        labels = frame[["label"]].to_numpy()
+        refuse_bad_values(path, ["label"], labels, np.isin(labels, (0, 1)), TRUTH_LABEL)
 
 
 def read_nonres_text(path: str | Path, columns: Mapping[str, str] | None = None) -> EventTable:
@@ -253,12 +272,11 @@ def read_nonres_text(path: str | Path, columns: Mapping[str, str] | None = None)
     header = [str(c).lstrip("#").strip() for c in frame.columns]
     frame.columns = header
     _require(path, header, list(names.values()), "header columns")
-    values = frame[list(names.values())].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise DataError(
-            f"{path}: {int(bad.sum())} non-numeric or non-finite values, first in column "
-            f"{list(names.values())[col]!r} of data row {row + 1}"
-        )
+    raw = frame[list(names.values())]
+    values = raw.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    # Every nonres column (HT, MET, m_jj, tau ratios) is >= 0; text that is no number is NaN here.
+    ok = np.isfinite(values) & (values >= 0)
+    refuse_bad_values(
+        path, raw.columns, raw.to_numpy(), ok, NON_NEGATIVE, first_row=1, row="data row"
+    )
     return EventTable(values, list(NONRES_COLUMNS), source=str(path))

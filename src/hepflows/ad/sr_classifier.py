@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.core.checkpoints import resumable
+from hepflows.core.checkpoints import load_or_set_aside, resumable
 from hepflows.core.classifiers import make_classifier
 from hepflows.core.ensembles import make_mlp_ensemble
 from hepflows.core.event_files import read_table, write_table
@@ -110,8 +110,9 @@ def train_member_scores(
     scores = np.empty((n_members, len(x_eval)))
     for k, seed in enumerate(seeds):
         done = _member_path(work_dir, k) if work_dir is not None else None
-        if done is not None and done.exists():
-            scores[k] = np.load(done)
+        finished = _finished_member(done, len(x_eval), log) if done is not None else None
+        if finished is not None:
+            scores[k] = finished
             if log:
                 log.info(f"member {k + 1}/{n_members}: reusing finished scores")
             continue
@@ -128,6 +129,30 @@ def train_member_scores(
             if ckpt is not None and ckpt.exists():
                 ckpt.unlink()
     return scores
+
+
+def _finished_member(path: Path, n: int, log: logging.Logger | None) -> np.ndarray | None:
+    """A finished member's scores on the ``n`` test events, if its file can be read."""
+
+    def load(p: Path) -> np.ndarray:
+        scores = np.load(p)  # numpy refuses pickled content by default
+        if scores.shape != (n,) or not np.isfinite(scores).all():
+            raise DataError(f"expected {n} finite scores, got shape {scores.shape}")
+        return scores
+
+    return load_or_set_aside(path, load, log or logging.getLogger("hepflows"))
+
+
+def _finished_ensemble(path: Path, test: EventTable, log: logging.Logger) -> bool:
+    """Whether a finished ensemble's scores can be read, and are of this test set."""
+
+    def load(p: Path) -> bool:
+        table = read_table(p, require_labels=True)
+        if not np.array_equal(table.labels, test.labels):
+            raise DataError("its labels are not those of the test set")
+        return True
+
+    return bool(load_or_set_aside(path, load, log))
 
 
 def ensemble_scores(
@@ -209,7 +234,7 @@ def write_ensemble_scores(
             key_inputs = [*inputs, template_path]
             work = stack.enter_context(resumable("discriminate", params, key_inputs, out))
             done = work / "scores.h5"
-            if done.exists():
+            if _finished_ensemble(done, test, log):
                 log.info(f"{tag}: reusing the finished ensemble in {work}")
             else:
                 table = ensemble_scores(

@@ -5,21 +5,54 @@ finished one there. The folder is keyed by the job's hyperparameters and its inp
 and modification time, as Snakemake sees them), so a rerun with the same config and inputs
 resumes, while a changed config or a regenerated input starts afresh. When the work completes
 the folder goes, together with folders that killed runs with other keys left behind.
+
+A file in it that cannot be read (truncated by a full disk or a crashed machine, overwritten by
+hand) is set aside, never deleted and never fatal: see :func:`load_or_set_aside`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from hepflows.core.io import PathLike, resume_key
+from hepflows.core.io import PathLike, _one_line, resume_key
 
-__all__ = ["WORK_DIR", "resumable"]
+__all__ = ["CORRUPT_SUFFIX", "WORK_DIR", "load_or_set_aside", "resumable"]
 
 WORK_DIR = "checkpoints"  # the folder, beside the outputs, that holds every job's work
+CORRUPT_SUFFIX = ".corrupt"  # appended to the name of a checkpoint that could not be read
+_REASON_CHARS = 200  # torch's messages run to paragraphs; the log line keeps their start
+
+T = TypeVar("T")
+
+
+def load_or_set_aside(path: Path, load: Callable[[Path], T], log: logging.Logger) -> T | None:
+    """What ``load`` makes of the checkpoint at ``path``; None if there is none, or if it cannot
+    be read: then it is logged (path and reason) and renamed ``<name>.corrupt`` beside it, and the
+    caller starts afresh.
+
+    A checkpoint only saves time, so any failure to read or apply it (``load`` may apply it and
+    must then leave the caller able to start over) is worth a fresh start rather than a job that
+    fails on every rerun; an interrupt still propagates. In a :func:`resumable` folder the set-aside
+    file goes with the folder once the job succeeds, and stays for inspection while it does not.
+    """
+    if not path.exists():
+        return None
+    try:
+        return load(path)
+    except Exception as exc:  # torch, numpy and h5py raise many types for a broken file
+        aside = path.with_name(path.name + CORRUPT_SUFFIX)
+        os.replace(path, aside)
+        detail = _one_line(exc)
+        reason = type(exc).__name__ + (f": {detail}" if detail != type(exc).__name__ else "")
+        reason = reason[:_REASON_CHARS]
+        log.warning(f"{path}: cannot be read ({reason}); moved to {aside}, starting afresh")
+        return None
 
 
 @contextlib.contextmanager

@@ -17,7 +17,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from hepflows.core import models
-from hepflows.core.io import DataError
+from hepflows.core.io import DataError, require
+from hepflows.core.model_specs import check_classifier
 from hepflows.core.training import TrainConfig, TrainResult, fit
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -183,6 +184,8 @@ class SavedTorchClassifier:
         module, spec = models.load_model(stem)
         if spec.get("kind") != cls.kind:
             raise DataError(f"{stem}: expected a {cls.kind} model, found kind {spec.get('kind')!r}")
+        keys = [*cls.SPEC_ARGS, "mean", "std"]
+        require(spec, keys, models.model_paths(stem)[1], expected=f"a {cls.kind} model spec")
         clf = cls(**{k: spec[k] for k in cls.SPEC_ARGS}, train=spec.get("train"))
         clf.module = module.eval()
         clf.mean = np.asarray(spec["mean"], dtype=np.float64)
@@ -340,10 +343,6 @@ class HGBClassifier:
         )
 
 
-MLP_KEYS = {"inputs", "hidden", "activation", "dropout", "train"}
-_HGB_KEYS = {"max_iter", "learning_rate", "max_leaf_nodes", "early_stopping"}
-
-
 def make_classifier(
     spec: dict[str, Any],
     *,
@@ -359,12 +358,7 @@ def make_classifier(
         from hepflows.core.particle_flow import make_pfn_classifier
 
         return make_pfn_classifier(spec, seed=seed, device=device, checkpoint=checkpoint, log=log)
-    allowed = {"mlp": MLP_KEYS, "hgb": _HGB_KEYS}.get(kind)
-    if allowed is None:
-        raise ValueError(f"unknown classifier kind {kind!r}; expected 'mlp', 'hgb' or 'pfn'")
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ValueError(f"unknown option(s) for {kind} classifier: {', '.join(unknown)}")
+    check_classifier(spec)
     if kind == "hgb":
         return HGBClassifier(**params, seed=seed, log=log)
     params, cfg = mlp_options(params, seed=seed, device=device)

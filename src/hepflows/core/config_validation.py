@@ -8,6 +8,7 @@ every file is read from disk, in the 2020-12 dialect, and defaults are filled wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -15,10 +16,28 @@ from urllib.request import url2pathname
 
 import yaml
 from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-__all__ = ["validate_config"]
+__all__ = ["ConfigError", "config_key", "validate_config"]
+
+
+class ConfigError(ValueError):
+    """A config value the workflow cannot use; the message is one line that starts with the key
+    (``config: ad.discrim.ensemble: ...``)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(f"config: {key}: {message}" if key else f"config: {message}")
+
+
+def config_key(path: Iterable[Any]) -> str:
+    """A key path as it is written in YAML: ``ad.datasets.nonres.signals[0]``."""
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
+    return key
 
 
 def _load(path: Path) -> Resource:
@@ -44,12 +63,22 @@ def _fill_defaults(validator: Any, properties: dict, instance: Any, schema: dict
     )
 
 
-_Validator = validators.extend(Draft202012Validator, {"properties": _fill_defaults})
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """Only a whole number written as one is an integer: ``ensemble: 2.0`` is refused here
+    rather than failing inside a job (JSON Schema itself counts 2.0 as an integer)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    {"properties": _fill_defaults},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Validate ``config`` in place (defaults filled in) and return it; raises
-    ``jsonschema.ValidationError`` naming the key and what was expected."""
+    :class:`ConfigError`, one line naming the key and what was expected."""
     path = Path(schema_path).resolve()
     # Every schema file beside the root is read once (a $ref'd file would be read per reference).
     files = {p.as_uri(): _load(p) for p in sorted(path.parent.glob("*.schema.yaml"))}
@@ -57,5 +86,10 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     root = files[uri] if uri in files else _load(path)
     registry = Registry(retrieve=_retrieve).with_resources([*files.items(), (uri, root)])
     schema = {**root.contents, "$id": uri}
-    _Validator(schema, registry=registry).validate(config)
+    error = best_match(_Validator(schema, registry=registry).iter_errors(config))
+    if error is not None:
+        message = error.message
+        if error.validator in ("pattern", "contains"):  # say it as the key's description does
+            message = f"{error.instance!r}: expected {error.schema.get('description', message)}"
+        raise ConfigError(config_key(error.absolute_path), message)
     return config

@@ -21,13 +21,13 @@ from torch.nn import functional as F
 
 from hepflows.core import models
 from hepflows.core.classifiers import (
-    MLP_KEYS,
     activation_layer,
     check_xyw,
     mlp_options,
     stratified_split,
 )
-from hepflows.core.io import DataError
+from hepflows.core.io import DataError, require
+from hepflows.core.model_specs import check_classifier
 from hepflows.core.training import TrainConfig, TrainResult, fit
 
 _PREDICT_BATCH = 65536
@@ -276,6 +276,8 @@ class MLPEnsemble:
             raise DataError(
                 f"{stem}: expected an mlp_ensemble model, found kind {spec.get('kind')!r}"
             )
+        keys = ("seeds", "hidden", "activation", "dropout", "inputs", "mean", "std")
+        require(spec, keys, models.model_paths(stem)[1], expected="an mlp_ensemble model spec")
         ens = cls(
             seeds=spec["seeds"],
             hidden=spec["hidden"],
@@ -312,9 +314,7 @@ def make_mlp_ensemble(
     kind = params.pop("kind", None)
     if kind != "mlp":
         raise ValueError(f"a stacked ensemble needs an 'mlp' classifier, got kind {kind!r}")
-    unknown = sorted(set(params) - MLP_KEYS)
-    if unknown:
-        raise ValueError(f"unknown option(s) for mlp classifier: {', '.join(unknown)}")
+    check_classifier(spec)
     first = int(seeds[0]) if batch_seed is None else int(batch_seed)
     params, cfg = mlp_options(params, seed=first, device=device)
     return MLPEnsemble(

@@ -19,7 +19,16 @@ import numpy as np
 
 import hepflows
 from hepflows.core.events import EventTable, as_mask
-from hepflows.core.io import DataError, PathLike, _dumps, _one_line, atomic_output
+from hepflows.core.io import (
+    FINITE,
+    TRUTH_LABEL,
+    DataError,
+    PathLike,
+    _dumps,
+    _one_line,
+    atomic_output,
+    refuse_bad_values,
+)
 
 # File attributes written by write_table itself; extra_attrs may not shadow them.
 _RESERVED_ATTRS = frozenset({"seed", "config_hash", "hepflows_version", "created", "columns"})
@@ -228,11 +237,7 @@ def _read_open(
         data = np.asarray(ds[()], dtype=np.float64)
         if wanted != file_cols:
             data = data[:, [file_cols.index(c) for c in wanted]]
-    bad = _nonfinite_columns(data, wanted)
-    if bad:
-        col, count = bad[0]
-        more = f" (and {len(bad) - 1} more column(s))" if len(bad) > 1 else ""
-        raise DataError(f"{path}: column {col!r} has {count} non-finite values{more}")
+    refuse_bad_values(path, wanted, data, np.isfinite(data), FINITE)
 
     weights = _read_vector(path, f, "weights", n, require_weights, np.float64)
     labels = _read_vector(path, f, "labels", n, require_labels, None)
@@ -327,8 +332,9 @@ def _read_vector(
     if ds.dtype.kind not in "fiub":
         raise DataError(f"{path}: dataset {name!r} must be numeric, got dtype {ds.dtype}")
     arr = np.asarray(ds[()], dtype=dtype)
-    if arr.dtype.kind == "f":
-        n_bad = int((~np.isfinite(arr)).sum())
-        if n_bad:
-            raise DataError(f"{path}: dataset {name!r} has {n_bad} non-finite values")
+    if name == "labels":
+        ok, expected = np.isin(arr, (0, 1)), TRUTH_LABEL  # truth: signal or background
+    else:
+        ok, expected = np.isfinite(arr), FINITE
+    refuse_bad_values(path, [name], arr[:, None], ok[:, None], expected, what="dataset")
     return arr

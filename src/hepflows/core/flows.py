@@ -18,6 +18,7 @@ from zuko.distributions import DiagNormal
 from zuko.flows import Flow, GeneralCouplingTransform, UnconditionalDistribution
 from zuko.transforms import MonotonicAffineTransform, MonotonicRQSTransform
 
+from hepflows.core.model_specs import check_flow
 from hepflows.core.models import register_builder
 
 __all__ = [
@@ -68,8 +69,7 @@ def _normalize_spec(spec: dict) -> dict:
         raise ValueError(f"flow spec 'kind' must be 'flow', got {spec['kind']!r}")
     if spec["type"] not in ("maf", "nsf"):
         raise ValueError(f"flow spec 'type' must be 'maf' or 'nsf', got {spec['type']!r}")
-    if "bins" in spec and spec["type"] != "nsf":
-        raise ValueError("flow spec 'bins' only applies to type 'nsf'")
+    check_flow(spec, features=spec["features"])
 
     out = {**FLOW_DEFAULTS, **spec}
     _check_int(out, "features", 1)

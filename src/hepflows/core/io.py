@@ -15,7 +15,7 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,12 @@ PathLike = str | os.PathLike
 
 class DataError(ValueError):
     """Bad input file; message always names the file, the key and what was expected."""
+
+
+# What the values of event files must be, as :func:`refuse_bad_values` says it.
+FINITE = "a finite number"
+NON_NEGATIVE = "a finite number >= 0"
+TRUTH_LABEL = "0 (background) or 1 (signal)"
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -98,8 +104,9 @@ def write_json(path: PathLike, obj: Any) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def read_json(path: PathLike) -> Any:
-    """Read JSON; DataError naming the path if missing or malformed."""
+def read_json(path: PathLike, keys: Iterable[str] = (), expected: str = "") -> Any:
+    """Read JSON; DataError naming the path if missing or malformed, or (with ``keys``, see
+    :func:`require`) if it lacks a key the reader needs."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,9 +115,83 @@ def read_json(path: PathLike) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({_one_line(exc)})") from None
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: invalid JSON ({exc})") from None
+    return require(obj, keys, path, expected=expected)
+
+
+def require(
+    obj: Any, keys: Iterable[str], path: PathLike, *, expected: str, what: str = "key"
+) -> Any:
+    """``obj`` itself if it holds every one of ``keys``, else a DataError naming the file and the
+    first missing key, so an intermediate from an older version or a hand edit fails in one line
+    rather than with a bare KeyError far from the file. A dotted key ("CR.aucs") reaches into
+    nested objects (the message names the first level missing); ``expected`` says what the file
+    should be."""
+    for key in keys:
+        node, parts = obj, key.split(".")
+        for depth, part in enumerate(parts, start=1):
+            if not isinstance(node, Mapping) or part not in node:
+                missing = ".".join(parts[:depth])
+                raise DataError(f"{path}: {what} {missing!r} missing; expected {expected}")
+            node = node[part]
+    return obj
+
+
+def read_csv(path: PathLike, columns: Iterable[str], expected: str) -> pandas.DataFrame:
+    """A CSV table that must hold ``columns``; DataError naming the file and the first one missing
+    (or the file itself if it is missing or not a table)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: not a CSV table ({_one_line(exc)})") from None
+    require(dict.fromkeys(frame.columns), columns, path, expected=expected, what="column")
+    return frame
+
+
+def refuse_bad_values(
+    path: PathLike,
+    columns: Sequence[str],
+    values: np.ndarray,
+    ok: np.ndarray,
+    expected: str | Sequence[str],
+    *,
+    what: str = "column",
+    first_row: int = 0,
+    row: str = "row",
+) -> None:
+    """A DataError if ``ok`` (n_rows, n_columns; False where a value is bad) has a False: it names
+    the file, the first column with a bad value, that column's first bad row and its value, how
+    many of its rows are bad, what was expected (``expected``: one text, or one per column), and
+    which other columns are bad too. One pass of numpy over ``ok``; ``first_row`` numbers the
+    rows (0: indices, 1: data rows of a text file)."""
+    n_bad = ok.shape[0] - np.count_nonzero(ok, axis=0)
+    bad_columns = np.flatnonzero(n_bad)
+    if not bad_columns.size:
+        return
+    j = int(bad_columns[0])
+    i = int(np.argmin(ok[:, j]))
+    others = [repr(str(columns[k])) for k in bad_columns[1:]]
+    more = f" (bad values in {len(others)} more column(s): {', '.join(others)})" if others else ""
+    raise DataError(
+        f"{path}: {what} {str(columns[j])!r} has {int(n_bad[j])} bad value(s), first at {row} "
+        f"{i + first_row} ({_shown(values[i, j])}); expected "
+        f"{expected if isinstance(expected, str) else expected[j]}{more}"
+    )
+
+
+def _shown(value: Any) -> str:
+    """A bad value as the message shows it: numbers plainly (nan, -0.5), text quoted."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    return repr(value)
 
 
 def config_hash(obj: Any) -> str:

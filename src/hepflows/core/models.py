@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 import hepflows
-from hepflows.core.io import DataError, _dumps, atomic_output, read_json, write_json
+from hepflows.core.io import DataError, _dumps, atomic_output, read_json, require, write_json
 
 Builder = Callable[[dict], torch.nn.Module]
 
@@ -102,6 +102,8 @@ def load_model(
     try:
         model = builder(dict(spec))
     except Exception as exc:
+        if isinstance(exc, KeyError):  # the builders read their keys straight from the spec
+            require(spec, [str(exc.args[0])], json_path, expected=f"a model spec of kind {kind!r}")
         raise DataError(
             f"{json_path}: cannot build model of kind {kind!r} from spec "
             f"({type(exc).__name__}: {exc})"

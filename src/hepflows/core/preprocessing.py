@@ -29,6 +29,12 @@ _LOG_FLOOR = 0.5  # values below half the smallest fitted one are clipped there
 _MAX_EXP = 700.0  # exp() overflows float64 just above 709
 _MAX_FLOAT = float(np.finfo(np.float64).max)
 _FORMAT = "hepflows.preprocessor/1"
+# The keys of a saved preprocessor and of a saved input scaler (which holds two preprocessors).
+_PREPROCESSOR_KEYS = ("format", "steps", "eps", "margin", "n_features", "params")
+_SCALER_KEYS = ("context_columns", "feature_columns") + tuple(
+    f"{part}.{key}" for part in ("context", "features") for key in _PREPROCESSOR_KEYS
+)
+_SCALER = "an input scaler (as InputScaler.save writes it)"
 
 
 def _sigmoid(y: np.ndarray) -> np.ndarray:
@@ -250,7 +256,7 @@ class Preprocessor:
 
     @classmethod
     def load(cls, path: str | Path) -> Preprocessor:
-        d = read_json(path)
+        d = read_json(path, _PREPROCESSOR_KEYS, "a preprocessor description")
         try:
             return cls.from_dict(d)
         except (ValueError, TypeError) as exc:
@@ -313,7 +319,7 @@ class InputScaler:
 
     @classmethod
     def load(cls, path: str | Path) -> InputScaler:
-        d = read_json(path)
+        d = read_json(path, _SCALER_KEYS, _SCALER)
         try:
             return cls(
                 list(d["context_columns"]),

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from hepflows.core.checkpoints import load_or_set_aside
 from hepflows.core.early_stopping import BestTracker, cpu_state, n_members
 from hepflows.core.io import atomic_output
 from hepflows.core.runtime import resolve_device
@@ -225,7 +226,9 @@ def fit(
     ``keep_best`` > 1 also keeps the weights of each member's ``keep_best`` best epochs in the
     result (CATHODE averages the predictions of a classifier's 10 best epochs).
     If ``checkpoint`` exists, training resumes from it and reproduces the uninterrupted
-    run exactly on CPU; the file is rewritten atomically after every epoch and left in
+    run exactly on CPU; one that cannot be read or applied is set aside as ``<name>.corrupt``
+    and training starts afresh (:func:`hepflows.core.checkpoints.load_or_set_aside`). The file
+    is rewritten atomically after every epoch and left in
     place for the caller to delete once the final model is saved. ``on_epoch_end(epoch)``
     runs after each checkpoint write (raising from it simulates an interruption).
     """
@@ -241,37 +244,15 @@ def fit(
     if not params:
         raise ValueError("no trainable parameters")
 
-    opt = _make_optimizer(params, cfg)
-    sched = _make_scheduler(opt, cfg)
-    gen = torch.Generator().manual_seed(cfg.seed)
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
 
     # Dropout draws from torch's global RNG; fork it so the run is a function of cfg.seed
     # (and the checkpoint) alone, without disturbing the caller's RNG stream.
     with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(cfg.seed)
-        history: list[dict[str, Any]] = []
-        best = BestTracker(model, cfg, keep_best)
-        start_epoch, resumed_from = 0, None
-        if ckpt_path is not None and ckpt_path.exists():
-            state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-            if state["config"] != cfg.to_dict():
-                log.warning("checkpoint %s was written with a different config", ckpt_path)
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            if sched is not None and state["scheduler"] is not None:
-                sched.load_state_dict(state["scheduler"])
-            gen.set_state(state["generator"])
-            torch.set_rng_state(state["torch_rng"])
-            if cuda_devices and state["cuda_rng"] is not None:
-                torch.cuda.set_rng_state(state["cuda_rng"], device)
-            history = state["history"]
-            best.load_state(state["best"])
-            start_epoch = resumed_from = state["epoch"]
-            log.info("resuming from epoch %d (%s)", start_epoch, ckpt_path)
-
-        for epoch in range(start_epoch + 1, cfg.epochs + 1):
+        run = _start(model, params, cfg, keep_best, ckpt_path, device, log)
+        opt, sched, gen, best, history = run.opt, run.sched, run.gen, run.best, run.history
+        for epoch in range(run.epoch + 1, cfg.epochs + 1):
             if best.all_stopped():
                 break
             t0 = time.perf_counter()
@@ -330,10 +311,86 @@ def fit(
         history=history,
         best_epochs=list(best.best_epoch),
         best_val_losses=list(best.best_loss),
-        resumed_from=resumed_from,
+        resumed_from=run.resumed_from,
         top_epochs=[[epoch for _, epoch, _ in member] for member in top] if top else None,
         top_states=[[state for _, _, state in member] for member in top] if top else None,
     )
+
+
+@dataclass
+class _Run:
+    """The state of a training run that a checkpoint holds besides the model's weights."""
+
+    opt: torch.optim.Optimizer
+    sched: Any | None
+    gen: torch.Generator  # the order of the mini-batches
+    best: BestTracker
+    history: list[dict[str, Any]]
+    epoch: int = 0  # the last epoch done
+    resumed_from: int | None = None
+
+    @classmethod
+    def fresh(
+        cls, model: nn.Module, params: list[nn.Parameter], cfg: TrainConfig, keep_best: int
+    ) -> _Run:
+        torch.manual_seed(cfg.seed)
+        opt = _make_optimizer(params, cfg)
+        best = BestTracker(model, cfg, keep_best)
+        return cls(
+            opt, _make_scheduler(opt, cfg), torch.Generator().manual_seed(cfg.seed), best, []
+        )
+
+
+def _start(
+    model: nn.Module,
+    params: list[nn.Parameter],
+    cfg: TrainConfig,
+    keep_best: int,
+    ckpt_path: Path | None,
+    device: torch.device,
+    log: logging.Logger,
+) -> _Run:
+    """The run resumed from the checkpoint, or a fresh one if there is none or it cannot be read
+    (then it is set aside, and the run is exactly the one without a checkpoint)."""
+    run = _Run.fresh(model, params, cfg, keep_best)
+    if ckpt_path is None or not ckpt_path.exists():
+        return run
+    initial = cpu_state(model)
+
+    def restore(path: Path) -> _Run:
+        return _restore(path, model, run, cfg, device, log)
+
+    if load_or_set_aside(ckpt_path, restore, log) is not None:
+        log.info("resuming from epoch %d (%s)", run.epoch, ckpt_path)
+        return run
+    model.load_state_dict(initial)  # a restore that failed half way may have changed it
+    return _Run.fresh(model, params, cfg, keep_best)
+
+
+def _restore(
+    path: Path,
+    model: nn.Module,
+    run: _Run,
+    cfg: TrainConfig,
+    device: torch.device,
+    log: logging.Logger,
+) -> _Run:
+    """Load the checkpoint into the model and ``run``; any error means it is unusable."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state["config"] != cfg.to_dict():
+        log.warning("checkpoint %s was written with a different config", path)
+    model.load_state_dict(state["model"])
+    run.opt.load_state_dict(state["optimizer"])
+    if run.sched is not None and state["scheduler"] is not None:
+        run.sched.load_state_dict(state["scheduler"])
+    run.gen.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    if device.type == "cuda" and state["cuda_rng"] is not None:
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+    run.history = state["history"]
+    run.best.load_state(state["best"])
+    run.epoch = run.resumed_from = state["epoch"]
+    return run
 
 
 def _history_row(

@@ -7,15 +7,15 @@ import argparse
 import logging
 from typing import Any
 
-from hepflows.ad.injection_scan import closure_table, summary_table
+from hepflows.ad.injection_scan import closure_table, read_closure, read_evaluation, summary_table
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.io import read_json, write_csv
+from hepflows.core.io import write_csv
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
-    table = summary_table([read_json(p) for p in args.evaluations])
+    table = summary_table([read_evaluation(p) for p in args.evaluations])
     write_csv(args.out_sic, table)
-    closure = closure_table([read_json(p) for p in args.closures])
+    closure = closure_table([read_closure(p) for p in args.closures])
     write_csv(args.out_closure, closure)
     cols = ["method", "injection", "max_sic_median", "max_sic_p16", "max_sic_p84"]
     log.info("max SIC:\n" + table[cols].to_string(index=False))

@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.ad.injection_scan import evaluate_seeds, log_band, read_seed_scores
+from hepflows.ad.injection_scan import evaluate_seeds, log_band, n_bkg_sr, read_seed_scores
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.event_files import read_table
 from hepflows.core.io import write_json
 
 
@@ -22,7 +21,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         max_rel_unc=params["max_rel_unc"],
         rejections=params["rejections"],
     )
-    n_bkg = float(np.mean([read_table(p, columns=[]).attrs["n_bkg_sr"] for p in args.data]))
+    n_bkg = float(np.mean([n_bkg_sr(p) for p in args.data]))
     result.update(
         method=args.method,
         injection=args.injection,

@@ -7,14 +7,15 @@ import argparse
 import logging
 from typing import Any
 
-import pandas as pd
-
 from hepflows.ad.figures import closure_rows, plot_closure_summary
+from hepflows.ad.injection_scan import CLOSURE_COLUMNS, SUMMARY
 from hepflows.core.cli import StepParser, figure_parser, run_step
+from hepflows.core.io import read_csv
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
-    plot_closure_summary(closure_rows(pd.read_csv(args.table)), args.out[0], title=args.title)
+    table = read_csv(args.table, CLOSURE_COLUMNS, SUMMARY)
+    plot_closure_summary(closure_rows(table), args.out[0], title=args.title)
     log.info(f"wrote {args.out}")
 
 

@@ -7,14 +7,14 @@ import argparse
 import logging
 from typing import Any
 
-import pandas as pd
-
 from hepflows.ad.figures import max_sic_curves, plot_max_sic_vs_sb
+from hepflows.ad.injection_scan import MAX_SIC_COLUMNS, SUMMARY
 from hepflows.core.cli import StepParser, figure_parser, run_step
+from hepflows.core.io import read_csv
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
-    table = pd.read_csv(args.table)
+    table = read_csv(args.table, MAX_SIC_COLUMNS, SUMMARY)
     n_bkg = float(table["n_bkg_sr"].dropna().mean())
     plot_max_sic_vs_sb(max_sic_curves(table), args.out[0], n_bkg_sr=n_bkg, title=args.title)
     log.info(f"wrote {args.out}")

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 
 from hepflows.ad.figures import ordered, plot_sic_vs_efficiency
+from hepflows.ad.injection_scan import read_evaluation
 from hepflows.core.cli import StepParser, figure_parser, run_step
-from hepflows.core.io import read_json
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     curves = {}
     for path in args.evaluations:
-        ev = read_json(path)
+        ev = read_evaluation(path)
         curves[ev["method"]] = {k: np.asarray(v, dtype=float) for k, v in ev["sic_curve"].items()}
     plot_sic_vs_efficiency(ordered(curves), args.out[0], title=args.title)
     log.info(f"wrote {args.out}")
