@@ -6,11 +6,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from jsonschema import ValidationError
+from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
 
-from hepflows.core.config_validation import validate_config
+from hepflows.core.config_layers import compose
+from hepflows.core.config_validation import ConfigError, validate_config
 
 # The repository this file belongs to (also when another Snakefile includes the workflow).
 REPOSITORY = (
@@ -19,12 +20,41 @@ REPOSITORY = (
     .parents[1]
 )
 
+# Blocks whose keys belong together: a --configfile overlay or --config value that gives one
+# replaces it whole (config/README.md); every other block is merged key by key.
+WHOLE_BLOCKS = ("sr", "files", "classifier", "flow", "base_flow", "top_flow")
+
+
+def compose_config():
+    """The config from its layers, as Snakemake read them: the workflow's config file(s), then
+    the --configfile overlays in order, then --config (also in a job a cluster runs, which gets
+    the same overlays and values)."""
+    settings = workflow.config_settings
+    overlays = [Path(f).absolute() for f in workflow.overwrite_configfiles]
+    base = [f for f in workflow.configfiles if Path(f).absolute() not in overlays]
+    if settings.replace_workflow_config:
+        base = []
+    layers = [load_configfile(f) for f in [*base, *overlays]]
+    return compose([*layers, settings.config], WHOLE_BLOCKS)
+
+
+def stop_on_config_error(check, *args):
+    """Run a start-up check; a bad value stops the run before any job, with one line that
+    names the key."""
+    try:
+        check(*args)
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
+
+
+_composed = compose_config()
+config.clear()
+config.update(_composed)
 # Invalid config stops here, before any job runs; defaults from the schema are filled in (also
 # those of the analyses' schema files, which Snakemake's own validate would leave out).
-try:
-    validate_config(config, REPOSITORY / "workflow/schemas/config.schema.yaml")
-except ValidationError as err:
-    raise WorkflowError("Error validating config file.", err) from None
+stop_on_config_error(
+    validate_config, config, REPOSITORY / "workflow/schemas/config.schema.yaml"
+)
 
 RESULTS = config["results"]
 
@@ -82,5 +112,8 @@ def as_json(obj):
 
 
 def fmt_number(x):
-    """Injections (S/B) as they appear in paths: 0, 0.005, 1e-05."""
-    return f"{float(x):g}"
+    """Injections (S/B) as they appear in paths: 0, 0.005, 1e-05. Lossless, so no two values
+    share a path: 6 digits where they give the value back, all it needs otherwise (0.05000001).
+    """
+    short = f"{float(x):g}"
+    return short if float(short) == float(x) else repr(float(x))

@@ -157,6 +157,11 @@ def injected_data(
         )
     n_bkg_sr = int(in_box(background, columns, box).sum())
     n_sig_sr = int(round(injection * n_bkg_sr))
+    if injection > 0 and n_sig_sr == 0:
+        raise ValueError(
+            f"S/B {injection:g} injects 0 signal events: this data set has {n_bkg_sr} background "
+            f"events in the SR; raise ad.datasets.{dataset}.n_data or drop the injection"
+        )
     injected = np.empty((0, len(columns)))
     if n_sig_sr > 0 and pools is not None:
         inject = _pool(pools, "signal_inject")

@@ -7,17 +7,14 @@
 #   {signal}/seed{seed}/s{inj}/{method}/       template, scores, closure
 #   {signal}/seed{seed}/supervised/scores.h5   fully supervised upper bound
 #   {signal}/evaluation, summary, plots        scan results over seeds
+from hepflows.ad.config_checks import check_ad_config
+
 AD = config["ad"]
 AD_DIR = f"{RESULTS}/ad"
 AD_TEMPLATE_METHODS = ["reweight", "generate", "morph"]
 AD_WEAK_METHODS = ["ideal", *AD_TEMPLATE_METHODS]
 # Dataset settings that change the generated events themselves (every sample step uses them).
 AD_SHAPE_KEYS = ["mj_shift"]
-AD_READABLE = [
-    "lhco",
-    "nonres",
-]  # datasets with a reader for real files (hepflows.ad.readers)
-
 # Every ad rule constrains its wildcards with these (rule-level, so other analyses' {dataset}
 # or {method} are free to take other values).
 AD_WILDCARDS = {
@@ -74,25 +71,7 @@ def ad_enabled():
     return [d for d, cfg in AD["datasets"].items() if cfg["enabled"]]
 
 
-def ad_check_sources():
-    """source: files needs a reader and, for label-less text files, one file per signal."""
-    for name, cfg in AD["datasets"].items():
-        if cfg["source"] != "files":
-            continue
-        where = f"config: ad.datasets.{name}"
-        if name not in AD_READABLE:
-            raise WorkflowError(
-                f"{where}.source: there is no file reader for {name}; files work for {AD_READABLE}"
-            )
-        missing = [s for s in cfg["signals"] if s not in cfg["files"]["signals"]]
-        if name == "nonres" and missing:
-            raise WorkflowError(
-                f"{where}.files.signals: no file for {missing}; text files carry no labels, so "
-                "each signal needs its own file"
-            )
-
-
-ad_check_sources()
+stop_on_config_error(check_ad_config, AD, config["seed"])
 
 
 def ad_methods(kind="all"):

@@ -64,15 +64,11 @@ AD_DISCRIM = {
 
 def ad_member_parts():
     """discrim.members_per_job: the (first, last + 1) members of each part of an ensemble,
-    or [] when one job trains the whole ensemble."""
+    or [] when one job trains the whole ensemble (with one_job_per: method, which
+    hepflows.ad.config_checks made sure of)."""
     n, k = AD["discrim"]["ensemble"], AD["discrim"]["members_per_job"]
     if k is None or k >= n:
         return []
-    if AD["discrim"]["one_job_per"] != "method":
-        raise WorkflowError(
-            "config: ad.discrim.members_per_job splits one method's ensemble over jobs; it "
-            "needs ad.discrim.one_job_per: method (point trains every method in one job)"
-        )
     return [(a, min(a + k, n)) for a in range(0, n, k)]
 
 
