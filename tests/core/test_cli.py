@@ -10,7 +10,7 @@ import pytest
 
 from hepflows.core.checkpoints import resumable
 from hepflows.core.cli import StepParser, run_step, step_work
-from hepflows.core.io import DataError
+from hepflows.core.io import DataError, atomic_output
 
 
 def parser() -> StepParser:
@@ -111,3 +111,23 @@ def test_a_changed_input_starts_afresh(tmp_path):
     with resumable("train", {}, [data], tmp_path / "out.h5") as w2:
         assert w2 != w1
     assert not w1.exists() and not w2.exists()
+
+
+def test_a_rerun_removes_the_temp_files_a_killed_write_left(tmp_path):
+    """A SIGKILL during an atomic write leaves ``.<name>.tmp-<hex>``; the next run of the step
+    removes those of its own outputs, and no other file."""
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = [out / ".result.txt.tmp-0badf00d.txt", out / ".result.txt.tmp-12345678.txt"]
+    others = [out / ".other.txt.tmp-0badf00d.txt", out / "result.txt.notes"]
+    for path in [*stale, *others]:
+        path.write_text("half")
+
+    def main(args, params, log):
+        with atomic_output(args.step_outputs[0]) as tmp:
+            tmp.write_text("whole")
+
+    run_step(parser(), main, argv(tmp_path))
+    assert (out / "result.txt").read_text() == "whole"
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in others)
+    assert "removed 2 temp file(s)" in (tmp_path / "step.log").read_text()

@@ -147,3 +147,11 @@ def test_register_builder_conflicts():
     register_builder("test_tmp", build_test_mlp, replace=True)
     with pytest.raises(ValueError, match="non-empty"):
         register_builder("", build_test_mlp)
+
+
+def test_the_same_model_writes_the_same_bytes(tmp_path):
+    """Reproducible files: torch.save given a path names its archive after the temp file."""
+    model = torch.nn.Linear(3, 2)
+    for folder in ("a", "b"):
+        save_model(tmp_path / folder / "model", model, {"kind": "linear"})
+    assert (tmp_path / "a/model.pt").read_bytes() == (tmp_path / "b/model.pt").read_bytes()

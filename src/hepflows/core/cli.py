@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hepflows.core.checkpoints import resumable
-from hepflows.core.io import DataError
+from hepflows.core.io import DataError, remove_stale_temps
 from hepflows.core.runtime import configure_threads, setup_logging
 
 StepMain = Callable[[argparse.Namespace, dict[str, Any], logging.Logger], None]
@@ -87,6 +87,9 @@ def run_step(parser: StepParser, main: StepMain, argv: list[str] | None = None) 
     log = setup_logging(args.log, name=parser.prog)
     args.step_inputs = _paths(args, parser.input_dests)
     args.step_outputs = outputs = _paths(args, parser.output_dests)
+    stale = sum(remove_stale_temps(p) for p in outputs)
+    if stale:
+        log.info(f"removed {stale} temp file(s) of these outputs that a killed run left")
     try:
         main(args, params, log)
     except (DataError, ValueError, KeyError, FileNotFoundError) as err:

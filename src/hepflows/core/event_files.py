@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from hepflows.core.io import (
 )
 
 # File attributes written by write_table itself; extra_attrs may not shadow them.
-_RESERVED_ATTRS = frozenset({"seed", "config_hash", "hepflows_version", "created", "columns"})
+_RESERVED_ATTRS = frozenset({"seed", "config_hash", "hepflows_version", "columns"})
 # Hidden file attribute listing which attrs were stored as JSON strings.
 _JSON_KEYS_ATTR = "_hepflows_json_attrs"
 # Target size of one compressed chunk of the particle datasets: large enough for gzip to pay
@@ -121,7 +120,6 @@ def write_table(
         "seed": -1 if seed is None else int(seed),
         "config_hash": str(config_hash),
         "hepflows_version": hepflows.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     json_keys: list[str] = []
     for key, value in (extra_attrs or {}).items():

@@ -10,6 +10,7 @@ input is diagnosed from the log without a traceback hunt. Event tables in HDF5:
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import math
@@ -42,6 +43,17 @@ TRUTH_LABEL = "0 (background) or 1 (signal)"
 
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{path.suffix}")
+
+
+def remove_stale_temps(path: PathLike) -> int:
+    """Remove the temp files of ``path`` that a killed writer left (a SIGKILL allows no clean-up)
+    and return how many. Only for a path that nothing else writes now: a job's own output."""
+    path = Path(path)
+    stale = list(path.parent.glob(f".{glob.escape(path.name)}.tmp-*"))
+    for tmp in stale:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return len(stale)
 
 
 @contextlib.contextmanager

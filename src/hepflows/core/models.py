@@ -67,8 +67,10 @@ def save_model(stem: str | Path, model: torch.nn.Module, spec: dict) -> None:
     _dumps(full)  # fail on a non-JSON spec before anything is written
     pt_path, json_path = model_paths(stem)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with atomic_output(pt_path) as tmp:
-        torch.save(state, tmp)
+    # Through a file object: given a path, torch names the archive inside after the (random)
+    # temp file, and the same model would not write the same bytes twice.
+    with atomic_output(pt_path) as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)
     write_json(json_path, full)
 
 

@@ -411,5 +411,5 @@ def _history_row(
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:  # see models.save_model
+        torch.save(state, f)
