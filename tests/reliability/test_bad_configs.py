@@ -45,6 +45,8 @@ BAD_CONFIGS = {
         {"ad": {"datasets": {"nonres": {"source": "files", "files": {**FILES, "signals": {
             "my sig": "s.txt"}}, "signals": ["my sig"]}}}}, f"{NONRES}.signals[0]",
         "expected a name of letters, digits and _"),
+    "no closure injection": (
+        {"ad": {"closure_injections": []}}, "ad.closure_injections", "should be non-empty"),
     "closure injections given twice": (
         {"ad": {"closure_injections": [0, 0]}}, "ad.closure_injections", "non-unique elements"),
     "files without their block": (
