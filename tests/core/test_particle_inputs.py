@@ -175,7 +175,10 @@ def test_read_rejects_malformed_particle_datasets(tmp_path):
     nan_real = t.particles.copy()
     rows, slots = np.nonzero(t.mask)
     nan_real[rows[:2], slots[:2], 3] = np.nan
-    fails("particles", r"2 non-finite values of particle feature 'pid'", nan_real, columns=cols)
+    n_events = len(set(rows[:2]))
+    fails("particles", rf"particle feature 'pid' has {n_events} bad value\(s\), first at event "
+          rf"{rows[0]} \(nan\); expected a finite number in every real slot", nan_real,
+          columns=cols)  # fmt: skip
 
 
 def test_read_accepts_integer_mask_and_nan_padding(tmp_path):

@@ -305,14 +305,15 @@ def _read_particles(path: Path, f: h5py.File, n: int) -> dict[str, Any]:
         raise DataError(f"{path}: dataset 'mask' must hold only 0/1 values") from None
     dtype = np.float32 if ds.dtype == np.float32 else np.float64
     values = np.asarray(ds[()], dtype=dtype)
-    bad = _nonfinite_particles(values, mask, names)
-    if bad:
-        col, count = bad[0]
-        more = f" (and {len(bad) - 1} more feature(s))" if len(bad) > 1 else ""
-        raise DataError(
-            f"{path}: dataset 'particles' has {count} non-finite values of particle feature "
-            f"{col!r} in real slots{more}"
-        )
+    # Per event and feature: finite in every real slot (padding may hold anything). The value
+    # shown is the event's first bad slot of that feature.
+    ok = np.isfinite(values) | ~mask[:, :, None]
+    first = np.argmin(ok, axis=1)
+    shown = np.take_along_axis(values, first[:, None, :], axis=1)[:, 0, :]
+    refuse_bad_values(
+        path, names, shown, ok.all(axis=1), f"{FINITE} in every real slot",
+        what="particle feature", row="event",
+    )  # fmt: skip
     return {"particles": values, "mask": mask, "particle_columns": names}
 
 
