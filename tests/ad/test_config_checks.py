@@ -59,6 +59,9 @@ CASES = {
     "an SR that holds no event": (
         {"ad.datasets.nonres.sr": {"ht": [1.0e9, None]}},
         "ad.datasets.nonres.sr", "holds none of 100000 background events"),
+    "a data KDE of contexts in an open SR": (
+        {"ad.datasets.nonres.context_source": "data_kde"}, "ad.datasets.nonres.context_source",
+        "give ad.datasets.nonres.sr both bounds of ['ht', 'met'], or use mc_weighted"),
     "mj_shift without jet masses": (
         {"ad.datasets.nonres.mj_shift": 0.1}, "ad.datasets.nonres.mj_shift", "applies to lhco"),
     "an mlp option on hgb": (

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hepflows.ad.sr_classifier import clean_template_weights, train_member_scores
-from hepflows.ad.templates import draw_contexts, draw_kde_contexts
+from hepflows.ad.templates import draw_contexts
 
 torch.set_num_threads(1)
 FLOW = {"type": "maf", "transforms": 2, "hidden": [16, 16]}
@@ -22,30 +22,6 @@ def test_contexts_are_drawn_by_weight():
     values, counts = np.unique(drawn, return_counts=True)
     assert list(values) == [1.0, 2.0]
     assert counts[1] / counts[0] == pytest.approx(3.0, rel=0.15)
-
-
-def test_kde_contexts_follow_the_sr_data_and_stay_inside_the_sr():
-    """CATHODE's SR m_jj: a KDE of the SR data, its tails cut at the SR edges."""
-    rng = np.random.default_rng(0)
-    sr_mjj = np.sort(rng.exponential(0.4, 4000) + 3.3)
-    sr_mjj = sr_mjj[sr_mjj <= 3.7][:, None]
-
-    def inside(c: np.ndarray) -> np.ndarray:
-        return (c[:, 0] > 3.3) & (c[:, 0] <= 3.7)
-
-    def draw(seed: int) -> np.ndarray:
-        return draw_kde_contexts(
-            sr_mjj, 20_000, np.random.default_rng(seed), bandwidth=0.02, inside=inside
-        )
-
-    drawn = draw(1)
-    assert drawn.shape == (20_000, 1) and inside(drawn).all()
-    np.testing.assert_allclose(
-        np.quantile(drawn, [0.16, 0.5, 0.84]), np.quantile(sr_mjj, [0.16, 0.5, 0.84]), atol=0.01
-    )
-    np.testing.assert_array_equal(draw(1), drawn)
-    with pytest.raises(ValueError, match="at least 2 events"):
-        draw_kde_contexts(sr_mjj[:1], 10, rng, bandwidth="scott", inside=inside)
 
 
 def test_template_weights_cut_and_equalized():

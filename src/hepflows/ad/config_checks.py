@@ -69,6 +69,14 @@ def _check_dataset(ad: Mapping[str, Any], name: str) -> None:
     where = f"ad.datasets.{name}"
     # The templates carry the features into the SR along the context: the SR is a context box.
     check_box(cfg["sr"], spec.context, f"{where}.sr")
+    if cfg["context_source"] == "data_kde":
+        open_sides = [c for c in spec.context if None in cfg["sr"].get(c, (None, None))]
+        if open_sides:
+            raise ConfigError(
+                f"{where}.context_source",
+                f"data_kde draws SR contexts inside the SR box: give {where}.sr both bounds "
+                f"of {open_sides}, or use mc_weighted",
+            )
     if "mj_shift" in cfg and name != "lhco":
         raise ConfigError(
             f"{where}.mj_shift", f"{name} has no jet masses to shift; mj_shift applies to lhco"

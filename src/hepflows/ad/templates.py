@@ -16,7 +16,7 @@ templates come back in physical units.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import torch
 
 from hepflows.ad.template_inputs import TemplateInputs, mc_split_indices, seed_of, stream_seed
 from hepflows.ad.template_inputs import template_table as _table
+from hepflows.core.box_kde import BoxKDE
 from hepflows.core.conditional_flows import (
     morph_events,
     sample_flow,
@@ -34,7 +35,6 @@ from hepflows.core.conditional_flows import (
 from hepflows.core.density_ratio import fit_density_ratio, ratio_weights
 from hepflows.core.events import EventTable
 from hepflows.core.preprocessing import InputScaler
-from hepflows.core.regions import in_box
 from hepflows.core.seeding import derive_rng
 from hepflows.core.training import TrainResult
 
@@ -163,18 +163,13 @@ def sr_contexts(
 ) -> np.ndarray:
     """The SR contexts a template is sampled at, in physical units: the MC SR contexts times the
     context weights (``context_source: mc_weighted``, the non-resonant paper) or draws from a
-    KDE of the SR data contexts (``data_kde``, CATHODE's resonant m_jj)."""
-    sc, cols = inp.scaler, inp.scaler.context_columns
+    KDE of the SR data contexts in logit space of their SR position (``data_kde``, CATHODE's
+    resonant m_jj: every draw falls inside the SR, the edges keep their density)."""
+    cols = inp.scaler.context_columns
     rng = derive_rng(inp.master_seed, inp.dataset, inp.data_seed, "generate", "contexts")
     if dataset_cfg["context_source"] == "data_kde":
-        # The KDE lives in the scaler's context space, where one bandwidth suits every column.
-        def inside(z: np.ndarray) -> np.ndarray:
-            return in_box(sc.context.inverse(z), cols, dataset_cfg["sr"])
-
-        z = draw_kde_contexts(
-            sc.ctx(inp.data.sr), n, rng, bandwidth=dataset_cfg["kde_bandwidth"], inside=inside
-        )
-        return sc.context.inverse(z)
+        sr = inp.data.sr.cols(cols)
+        return BoxKDE(sr, cols, dataset_cfg["sr"], dataset_cfg["kde_bandwidth"]).sample(n, rng)
     weights = None if mc_context_weights is None else mc_context_weights[inp.mc_sr_index]
     return draw_contexts(inp.mc.sr.cols(cols), weights, n, rng)
 
@@ -188,33 +183,6 @@ def draw_contexts(
         p = np.clip(weights, 0.0, None)
         p = p / p.sum()
     return contexts[rng.choice(len(contexts), size=n, replace=True, p=p)]
-
-
-def draw_kde_contexts(
-    contexts: np.ndarray,
-    n: int,
-    rng: np.random.Generator,
-    *,
-    bandwidth: float | str,
-    inside: Callable[[np.ndarray], np.ndarray],
-    max_rounds: int = 100,
-) -> np.ndarray:
-    """Draw ``n`` contexts from a Gaussian KDE of ``contexts`` (CATHODE's SR m_jj), keeping
-    only draws for which ``inside`` holds, so the kernel tails never leave the SR."""
-    from sklearn.neighbors import KernelDensity  # seconds to import: only the jobs that use it
-
-    if len(contexts) < 2:
-        raise ValueError(f"a KDE of the SR contexts needs at least 2 events, got {len(contexts)}")
-    kde = KernelDensity(kernel="gaussian", bandwidth=bandwidth).fit(contexts)
-    kept, have = [], 0
-    for _ in range(max_rounds):
-        draw = kde.sample(max(n - have, 1000), random_state=int(rng.integers(2**31 - 1)))
-        draw = draw[inside(draw)]
-        kept.append(draw)
-        have += len(draw)
-        if have >= n:
-            return np.concatenate(kept)[:n]
-    raise ValueError(f"KDE draws fell inside the SR too rarely to collect {n} contexts")
 
 
 # --------------------------------------------------------------------------- FETA
