@@ -30,6 +30,8 @@ from hepflows.core.seeding import derive_rng
 Generator = Callable[[int, np.random.Generator], np.ndarray]
 Pools = Mapping[str, EventTable]
 CHUNK = 500_000
+SIGNAL_CHUNK = 2_000  # injected signal events are drawn this many at a time (a nested scan)
+MAX_SIGNAL_CHUNKS = 10_000
 
 
 def _shift(cfg: Mapping[str, Any]) -> float:
@@ -169,17 +171,7 @@ def injected_data(
         path = str(inject.attrs.get("file", inject.source))
         injected = injected_signal(inject, n_sig_sr, rng, box, path)
     elif n_sig_sr > 0:
-        rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed)
-        pool = generate_signal(dataset, signal, max(4 * n_sig_sr, 1000), rng, mj_shift=_shift(cfg))
-        in_sr = in_box(pool, columns, box)
-        if in_sr.sum() < n_sig_sr:
-            raise ValueError(
-                f"signal {signal}: SR acceptance too small to inject {n_sig_sr} events"
-            )
-        # Keep the signal events, in generation order, up to the one that completes the SR quota,
-        # so CR signal contamination follows the physical acceptance.
-        last = int(np.flatnonzero(np.cumsum(in_sr) == n_sig_sr)[0])
-        injected = pool[: last + 1]
+        injected = nested_signal(dataset, signal, n_sig_sr, cfg, master_seed, data_seed)
     data = np.concatenate([background, injected])
     labels = np.concatenate([np.zeros(len(background), np.int8), np.ones(len(injected), np.int8)])
     info = {
@@ -190,6 +182,37 @@ def injected_data(
         "s_over_sqrt_b": n_sig_sr / np.sqrt(max(n_bkg_sr, 1)),
     }
     return _table(dataset, data, labels), info
+
+
+def nested_signal(
+    dataset: str,
+    signal: str,
+    n_sr: int,
+    cfg: Mapping[str, Any],
+    master_seed: int,
+    data_seed: int,
+    *,
+    chunk: int = SIGNAL_CHUNK,
+) -> np.ndarray:
+    """Signal events, in generation order, up to the one that completes ``n_sr`` in the SR, so
+    CR contamination follows the physical acceptance. They come in chunks of a fixed size, each
+    from its own stream: a larger injection continues the same sequence, so the signal of a
+    smaller one is its first rows (the scan is nested)."""
+    columns = list(SPECS[dataset].columns)
+    chunks, have = [], 0
+    for k in range(MAX_SIGNAL_CHUNKS):
+        rng = derive_rng(master_seed, dataset, "injected_signal", signal, data_seed, "chunk", k)
+        events = generate_signal(dataset, signal, chunk, rng, mj_shift=_shift(cfg))
+        chunks.append(events)
+        have += int(in_box(events, columns, cfg["sr"]).sum())
+        if have >= n_sr:
+            pool = np.concatenate(chunks)
+            last = int(np.flatnonzero(np.cumsum(in_box(pool, columns, cfg["sr"])) == n_sr)[0])
+            return pool[: last + 1]
+    raise ValueError(
+        f"signal {signal}: {MAX_SIGNAL_CHUNKS * chunk} events hold {have} in the SR, fewer than "
+        f"the {n_sr} to inject"
+    )
 
 
 def test_set(
