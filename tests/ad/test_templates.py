@@ -93,3 +93,17 @@ def test_an_ensemble_split_over_jobs_scores_as_one_job():
     # Without the shared batch order the last member trains differently.
     alone = train_member_scores(*args, n_members=1, seeds=[7], device="cpu")
     assert np.abs(alone[0] - whole[2]).max() > 1e-4
+
+
+def test_extreme_context_weights_are_dropped_before_drawing():
+    """generate's contexts: a weight far above the rest (a classifier output near 1) would make
+    one MC event stand for hundreds of template events; as for the other templates, weights
+    above mean + 3 sigma are dropped."""
+    contexts = np.arange(100.0)[:, None]
+    weights = np.ones(100)
+    weights[7] = 60.0
+    rng = np.random.default_rng(0)
+    drawn = draw_contexts(contexts, weights, 10_000, rng, sigma_cut=3)
+    assert 7.0 not in drawn and len(np.unique(drawn)) == 99
+    uncut = draw_contexts(contexts, weights, 10_000, np.random.default_rng(0))
+    assert (uncut == 7.0).mean() == pytest.approx(60 / 159, abs=0.02)

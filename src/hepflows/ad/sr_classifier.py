@@ -18,6 +18,7 @@ import numpy as np
 
 from hepflows.core.checkpoints import load_or_set_aside, resumable
 from hepflows.core.classifiers import make_classifier
+from hepflows.core.density_ratio import usable_weights
 from hepflows.core.ensembles import make_mlp_ensemble
 from hepflows.core.event_files import read_table, write_table
 from hepflows.core.events import EventTable
@@ -31,15 +32,11 @@ def clean_template_weights(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop events with extreme weights and scale the rest to a total of ``n_target``.
 
-    Returns (mask of kept template events, their weights). Extreme weights (above mean +
-    ``sigma_cut`` standard deviations) come from classifier outputs near 1 and would let a few
-    events dominate the training.
+    Returns (mask of kept template events, their weights); see
+    :func:`hepflows.core.density_ratio.usable_weights`.
     """
     w = np.ones(n_template) if weights is None else np.asarray(weights, dtype=np.float64)
-    keep = np.isfinite(w) & (w > 0)
-    if sigma_cut is not None and keep.any():
-        cut = w[keep].mean() + sigma_cut * w[keep].std()
-        keep &= w <= cut
+    keep = usable_weights(w, sigma_cut)
     if not keep.any():
         raise ValueError("no template event survives the weight cut")
     kept = w[keep]

@@ -32,7 +32,7 @@ from hepflows.core.conditional_flows import (
     train_conditional_flow,
     train_top_flow,
 )
-from hepflows.core.density_ratio import fit_density_ratio, ratio_weights
+from hepflows.core.density_ratio import fit_density_ratio, ratio_weights, usable_weights
 from hepflows.core.events import EventTable
 from hepflows.core.preprocessing import InputScaler
 from hepflows.core.seeding import derive_rng
@@ -140,7 +140,7 @@ def generated_templates(
     sc = inp.scaler
     n_sr = int(round(method["oversample"] * len(inp.data.sr)))
     weights = mc_context_weights if method["use_context_weights"] else None
-    contexts = sr_contexts(inp, dataset_cfg, weights, n_sr)
+    contexts = sr_contexts(inp, dataset_cfg, weights, n_sr, method["weight_sigma_cut"])
     feats = sc.feat_inverse(
         sample_flow(flow, sc.context.transform(contexts), stream_seed(inp, "generate", "sr"))
     )
@@ -160,6 +160,7 @@ def sr_contexts(
     dataset_cfg: Mapping[str, Any],
     mc_context_weights: np.ndarray | None,
     n: int,
+    sigma_cut: float | None = None,
 ) -> np.ndarray:
     """The SR contexts a template is sampled at, in physical units: the MC SR contexts times the
     context weights (``context_source: mc_weighted``, the non-resonant paper) or draws from a
@@ -171,16 +172,22 @@ def sr_contexts(
         sr = inp.data.sr.cols(cols)
         return BoxKDE(sr, cols, dataset_cfg["sr"], dataset_cfg["kde_bandwidth"]).sample(n, rng)
     weights = None if mc_context_weights is None else mc_context_weights[inp.mc_sr_index]
-    return draw_contexts(inp.mc.sr.cols(cols), weights, n, rng)
+    return draw_contexts(inp.mc.sr.cols(cols), weights, n, rng, sigma_cut)
 
 
 def draw_contexts(
-    contexts: np.ndarray, weights: np.ndarray | None, n: int, rng: np.random.Generator
+    contexts: np.ndarray,
+    weights: np.ndarray | None,
+    n: int,
+    rng: np.random.Generator,
+    sigma_cut: float | None = None,
 ) -> np.ndarray:
-    """Draw ``n`` SR contexts from a (weighted) reference sample, with replacement."""
+    """Draw ``n`` SR contexts from a (weighted) reference sample, with replacement. Weights
+    above mean + ``sigma_cut`` sigma are dropped first, as the template weights of the other
+    methods are before the SR classifier sees them."""
     p = None
     if weights is not None:
-        p = np.clip(weights, 0.0, None)
+        p = np.where(usable_weights(weights, sigma_cut), weights, 0.0)
         p = p / p.sum()
     return contexts[rng.choice(len(contexts), size=n, replace=True, p=p)]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from hepflows.core.classifiers import Classifier, make_classifier
 
-__all__ = ["PROB_CLIP", "fit_density_ratio", "ratio_weights"]
+__all__ = ["PROB_CLIP", "fit_density_ratio", "ratio_weights", "usable_weights"]
 
 PROB_CLIP = 1e-6  # keeps f/(1-f) finite where the classifier saturates
 
@@ -46,3 +46,14 @@ def ratio_weights(clf: Classifier, x: np.ndarray) -> np.ndarray:
     """w = f / (1 - f): the numerator/denominator density ratio at each event."""
     f = np.clip(clf.predict(x), PROB_CLIP, 1.0 - PROB_CLIP)
     return f / (1.0 - f)
+
+
+def usable_weights(weights: np.ndarray, sigma_cut: float | None) -> np.ndarray:
+    """Mask of the weights to use: finite, positive and, with ``sigma_cut``, at most mean +
+    ``sigma_cut`` standard deviations of those. Extreme ratios come from classifier outputs near
+    1 and would let a few events stand for many."""
+    w = np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(w) & (w > 0)
+    if sigma_cut is not None and keep.any():
+        keep &= w <= w[keep].mean() + sigma_cut * w[keep].std()
+    return keep

@@ -1,5 +1,5 @@
 """Step ad_make_static: the samples every data seed shares (MC, ideal background split into SR
-template and CR, SR reference) and the input scaler."""
+template and CR, SR reference) and the input scaler (fitted on the MC)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from hepflows.ad.regions import sr_mask
 from hepflows.ad.samples import static_samples
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.event_files import write_table
-from hepflows.core.events import EventTable
 from hepflows.core.io import config_hash
 from hepflows.core.preprocessing import InputScaler
 
@@ -32,8 +31,10 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     write_table(
         args.out_reference, reference.select(sr_mask(reference, box)), seed=seed, config_hash=chash
     )
+    # From the MC alone, as the original: the ideal background is truth no analysis has. Data
+    # outside the MC's range stay finite (the scaler's margin and clipping).
     scaler = InputScaler.fit(
-        EventTable.concat([samples["mc"], ideal]),
+        samples["mc"],
         spec.context,
         spec.features,
         context_steps=params["preprocessing"]["context"],
