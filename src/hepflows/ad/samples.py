@@ -77,39 +77,42 @@ def _pool(pools: Pools, name: str) -> EventTable:
 def static_samples(
     dataset: str, cfg: Mapping[str, Any], master_seed: int, pools: Pools | None = None
 ) -> dict[str, EventTable]:
-    """MC background and the two independent ideal backgrounds (template and SR reference)."""
+    """MC background and the two independent ideal backgrounds (template and SR reference).
+
+    Synthetic: ``n_mc`` and ``n_ideal`` events in all regions, their SR parts topped up by draws
+    inside the SR to at least ``n_sr_templates`` (default: the expected SR data), so that the
+    ideal template is an upper bound and the MC-based templates are not held back by their own
+    statistics."""
     if pools is not None:
         return {k: _table(dataset, _pool(pools, k).data) for k in ("mc", "ideal", "reference")}
-    out = {
-        "mc": _table(
-            dataset,
-            generate_background(
-                dataset,
-                cfg["n_mc"],
-                derive_rng(master_seed, dataset, "mc"),
-                variant=cfg["mc_variant"],
-                mj_shift=_shift(cfg),
-            ),
-        ),
-        "ideal": _table(
-            dataset,
-            generate_background(
-                dataset,
-                cfg["n_ideal"],
-                derive_rng(master_seed, dataset, "ideal"),
-                mj_shift=_shift(cfg),
-            ),
-        ),
-        "reference": _table(
-            dataset,
-            generate_background(
-                dataset,
-                cfg["n_ideal"],
-                derive_rng(master_seed, dataset, "reference"),
-                mj_shift=_shift(cfg),
-            ),
-        ),
+    columns = list(SPECS[dataset].columns)
+
+    def background(variant: str) -> Generator:
+        return lambda n, rng: generate_background(
+            dataset, n, rng, variant=variant, mj_shift=_shift(cfg)
+        )
+
+    drawn = {
+        name: background(variant)(cfg[size], derive_rng(master_seed, dataset, name))
+        for name, variant, size in (
+            ("mc", cfg["mc_variant"], "n_mc"),
+            ("ideal", "data", "n_ideal"),
+            ("reference", "data", "n_ideal"),
+        )
     }
+    target = cfg.get("n_sr_templates")
+    if target is None:  # the ideal background is the data's: its SR share is the data's
+        share = in_box(drawn["ideal"], columns, cfg["sr"]).mean()
+        target = int(np.ceil(share * cfg["n_data"]))
+    out = {}
+    for name, events in drawn.items():
+        missing = target - int(in_box(events, columns, cfg["sr"]).sum())
+        if missing > 0:
+            variant = cfg["mc_variant"] if name == "mc" else "data"
+            rng = derive_rng(master_seed, dataset, name, "sr_top_up")
+            extra = generate_in_box(background(variant), missing, cfg["sr"], columns, rng)
+            events = np.concatenate([events, extra])
+        out[name] = _table(dataset, events)
     return out
 
 
