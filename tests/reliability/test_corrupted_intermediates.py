@@ -263,7 +263,9 @@ EVALUATION = {"method": "ideal", "injection": 0.05, "n_bkg_sr": 100.0, "s_over_s
               "summary": {"max_sic": {"median": 2.0, "p16": 1.5, "p84": 2.5}},
               "sic_curve": {"tpr": [0.1, 0.5], "median": [1.0, 2.0], "p16": [1.0, 1.5],
                             "p84": [1.0, 2.5]}}  # fmt: skip
-CLOSURE = {"method": "ideal", "data_seed": 1, "CR": {"aucs": [0.5, 0.52]}, "SR": {"aucs": [0.51]}}
+CLOSURE = {"method": "ideal", "data_seed": 1,
+           "CR": {"aucs": [0.5, 0.52], "joint": {"aucs": [0.5, 0.53]}},
+           "SR": {"aucs": [0.51], "joint": {"aucs": [0.52]}}}  # fmt: skip
 MAX_SIC_CSV = (
     "method,injection,n_bkg_sr,max_sic_median,max_sic_p16,max_sic_p84\nideal,0.05,100,2,1.5,2.5\n"
 )
@@ -300,7 +302,7 @@ EXPECTED = {"evaluation": "an evaluation (written by ad_evaluate)",
 @pytest.mark.parametrize(
     ("missing", "which"),
     [("summary", "evaluation"), ("summary.max_sic.p84", "evaluation"), ("method", "evaluation"),
-     ("SR.aucs", "closure"), ("CR", "closure")],
+     ("SR.aucs", "closure"), ("CR", "closure"), ("SR.joint.aucs", "closure")],
 )  # fmt: skip
 def test_aggregate_names_the_json_and_the_missing_key(tmp_path, missing, which):
     good_ev, good_cl = tmp_path / "ev.json", tmp_path / "cl.json"

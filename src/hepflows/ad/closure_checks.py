@@ -3,6 +3,11 @@
 In the held-out CR the truth is the CR data no template saw; in the SR it is an independent
 reference background. Both are scored out of fold (:mod:`hepflows.core.two_sample`), so an AUC
 of 0.5 means closure; plus the ratio of template to truth in every variable.
+
+The headline AUC is the one that matters to the SR classifier: on what it sees, the features
+alone, and on the template it trains against, after the weight cut (the original's definition).
+The joint AUC (context and features) says besides whether the template also reproduces the
+context distribution.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import numpy as np
 
 from hepflows.ad.datasets import axis_label
 from hepflows.ad.regions import split_indices
+from hepflows.ad.sr_classifier import weight_sigma_cut
+from hepflows.core.density_ratio import usable_weights
 from hepflows.core.events import EventTable
 from hepflows.core.metrics import percentile_band
 from hepflows.core.preprocessing import InputScaler
@@ -65,32 +72,48 @@ def closure_aucs(
     seed: int,
     log: logging.Logger,
 ) -> dict[str, Any]:
-    """Per region: the out-of-fold AUC of every fold, their median and 16/84 percentiles."""
-    closure = params["closure"]
+    """Per region: the out-of-fold AUCs on the features (the headline) and on context and
+    features (``joint``), each with the median and 16/84 percentiles over the folds; the
+    template's weights cut as for the SR classifier."""
+    cut = weight_sigma_cut(params)
     result: dict[str, Any] = {}
     for region, (template, truth) in regions.items():
-        aucs = out_of_fold_aucs(
-            scaler.both(template),
-            template.weights,
-            scaler.both(truth),
-            None,
-            closure["classifier"],
-            n_folds=closure["folds"],
-            seed=seed,
-            device=params["device"],
-            log=log,
-        )
-        median, p16, p84 = percentile_band(aucs)
+        keep = np.ones(len(template), bool)
+        if template.weights is not None:
+            keep = usable_weights(template.weights, cut)
+        kept = template.select(keep)
+        features = _aucs(scaler.feat(kept), kept.weights, scaler.feat(truth), params, seed, log)
+        joint = _aucs(scaler.both(kept), kept.weights, scaler.both(truth), params, seed, log)
         result[region] = {
-            "aucs": aucs,
-            "median": median,
-            "p16": p16,
-            "p84": p84,
-            "n_template": len(template),
+            **features,
+            "joint": joint,
+            "n_template": len(kept),
+            "n_cut": int((~keep).sum()),
             "n_truth": len(truth),
         }
-        log.info(f"{region} closure AUC {median:.4f} [{p16:.4f}, {p84:.4f}]")
+        log.info(
+            f"{region} closure AUC {features['median']:.4f} [{features['p16']:.4f}, "
+            f"{features['p84']:.4f}] on the features, {joint['median']:.4f} with the context "
+            f"({int((~keep).sum())} template events cut by weight)"
+        )
     return result
+
+
+def _aucs(
+    x_template: np.ndarray,
+    w_template: np.ndarray | None,
+    x_truth: np.ndarray,
+    params: Mapping[str, Any],
+    seed: int,
+    log: logging.Logger,
+) -> dict[str, Any]:
+    closure = params["closure"]
+    aucs = out_of_fold_aucs(
+        x_template, w_template, x_truth, None, closure["classifier"],
+        n_folds=closure["folds"], seed=seed, device=params["device"], log=log,
+    )  # fmt: skip
+    median, p16, p84 = percentile_band(aucs)
+    return {"aucs": aucs, "median": median, "p16": p16, "p84": p84}
 
 
 def ratio_panels(

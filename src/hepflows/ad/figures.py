@@ -185,7 +185,7 @@ def plot_closure_summary(
     ax.set_xticks(np.arange(len(methods)), methods, rotation=30 if len(methods) > 4 else 0)
     ax.tick_params(axis="x", which="minor", bottom=False, top=False)
     ax.set_xlim(-0.6, len(methods) - 0.4)
-    ax.set_ylabel("closure AUC (template vs truth)")
+    ax.set_ylabel("closure AUC on the features (template vs truth)")
     ax.legend(loc="best")
     return finish(fig, ax, title, out)
 

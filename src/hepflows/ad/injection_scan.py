@@ -28,7 +28,7 @@ EVALUATION_KEYS = (
     *(f"sic_curve.{k}" for k in ("tpr", *BAND)),
 )
 CLOSURE = "a closure result (written by ad_closure)"
-CLOSURE_KEYS = ("method", "CR.aucs", "SR.aucs")
+CLOSURE_KEYS = ("method", "CR.aucs", "SR.aucs", "CR.joint.aucs", "SR.joint.aucs")
 SUMMARY = "a summary table (written by ad_aggregate)"
 MAX_SIC_COLUMNS = ("method", "injection", "n_bkg_sr", *(f"max_sic_{s}" for s in BAND))
 CLOSURE_COLUMNS = ("method", "region", *BAND)
@@ -114,14 +114,18 @@ def summary_table(evaluations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def closure_table(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Closure AUC median/16/84 per (method, region), pooling folds over all data seeds."""
-    pooled: dict[tuple[str, str], list[float]] = {}
+    """Closure AUC median/16/84 per (method, region), pooling folds over all data seeds: on the
+    features (the headline) and, as ``joint_*``, on context and features."""
+    pooled: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     for res in results:
         for region in ("CR", "SR"):
-            pooled.setdefault((res["method"], region), []).extend(res[region]["aucs"])
+            features, joint = pooled.setdefault((res["method"], region), ([], []))
+            features.extend(res[region]["aucs"])
+            joint.extend(res[region]["joint"]["aucs"])
     rows = []
-    for (method, region), aucs in sorted(pooled.items()):
-        median, p16, p84 = percentile_band(np.array(aucs))
+    for (method, region), (features, joint) in sorted(pooled.items()):
+        median, p16, p84 = percentile_band(np.array(features))
+        j_median, j_p16, j_p84 = percentile_band(np.array(joint))
         rows.append(
             {
                 "method": method,
@@ -129,7 +133,10 @@ def closure_table(results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "median": median,
                 "p16": p16,
                 "p84": p84,
-                "n": len(aucs),
+                "n": len(features),
+                "joint_median": j_median,
+                "joint_p16": j_p16,
+                "joint_p84": j_p84,
             }
         )
     return pd.DataFrame(rows)

@@ -43,6 +43,12 @@ def clean_template_weights(
     return keep, kept * (n_target / kept.sum())
 
 
+def weight_sigma_cut(params: Mapping[str, Any]) -> float | None:
+    """The cut on template weights before the SR classifier: the dataset's own (lhco: none, see
+    config.yaml; null there means no cut) or ad.discrim's."""
+    return params["dataset"].get("weight_sigma_cut", params["discrim"]["weight_sigma_cut"])
+
+
 def member_columns(start: int, stop: int) -> list[str]:
     """Column names of members start..stop-1 in a part of a split ensemble's scores."""
     return [f"member_{k:03d}" for k in range(start, stop)]
@@ -173,8 +179,7 @@ def ensemble_scores(
     ``tag`` names the ensemble's random streams (each member's seed derives from it).
     """
     discrim = params["discrim"]
-    # A dataset may set its own cut (lhco: none, see config.yaml); null there means no cut.
-    cut = params["dataset"].get("weight_sigma_cut", discrim["weight_sigma_cut"])
+    cut = weight_sigma_cut(params)
     keep, weights = clean_template_weights(template.weights, len(template), len(positives), cut)
     log.info(
         f"{tag}: {len(positives)} {positives_name} events vs {int(keep.sum())} template events "

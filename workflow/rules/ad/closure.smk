@@ -31,7 +31,11 @@ rule ad_closure:
     resources:
         **ad_resources("closure"),
     params:
-        cfg=ad_params(["sr"], closure=AD["closure"]),
+        cfg=ad_params(
+            ["sr", "weight_sigma_cut"],
+            closure=AD["closure"],
+            discrim={"weight_sigma_cut": AD["discrim"]["weight_sigma_cut"]},
+        ),
     shell:
         step(
             "hepflows.ad.steps.closure --params {params.cfg:q} --dataset {wildcards.dataset}"
