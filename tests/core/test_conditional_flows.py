@@ -9,6 +9,7 @@ import torch
 from hepflows.core.conditional_flows import (
     morph_events,
     sample_flow,
+    sample_flow_epochs,
     train_conditional_flow,
     train_top_flow,
 )
@@ -56,3 +57,29 @@ def test_conditional_flow_and_top_flow_train_and_transport():
         torch.testing.assert_close(value, before[key])
     shift = (morph_events(model, x_mc, c) - x_mc).mean(axis=0)
     np.testing.assert_allclose(shift, [0.5, 0.5], atol=0.25)
+
+
+def test_a_sample_shared_out_over_the_best_epochs():
+    """CATHODE's epoch ensemble: the k best epochs each draw an equal block of the contexts; one
+    epoch is the plain sample of the best flow."""
+    rng = np.random.default_rng(3)
+    c = rng.normal(size=(3000, 1)).astype(np.float32)
+    x = (c + rng.normal(size=(3000, 2))).astype(np.float32)
+    train = {**TRAIN, "epochs": 5}
+    flow, _, result = train_conditional_flow(x, c, None, FLOW, train, seed=1, device="cpu",
+                                             keep_best=3)  # fmt: skip
+    states = result.top_states[0]
+    assert len(states) == 3 and result.top_epochs[0][0] == result.best_epoch
+    best = flow.state_dict()
+    assert all(torch.equal(states[0][k], best[k]) for k in best)
+    contexts = np.linspace(-1, 1, 900)[:, None]
+    drawn = sample_flow_epochs(flow, states, contexts, seed=5)
+    assert drawn.shape == (900, 2) and np.isfinite(drawn).all()
+    np.testing.assert_array_equal(sample_flow_epochs(flow, states, contexts, seed=5), drawn)
+    np.testing.assert_array_equal(
+        sample_flow_epochs(flow, states[:1], contexts, seed=5), sample_flow(flow, contexts, 5)
+    )
+    # the first block comes from the best epoch, the others from other weights
+    first = sample_flow(flow, contexts[:300], seed=5)
+    assert not np.array_equal(drawn[:300], first)  # its own seed per block
+    assert all(torch.equal(flow.state_dict()[k], best[k]) for k in best)  # flow untouched

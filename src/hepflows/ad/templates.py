@@ -16,7 +16,7 @@ templates come back in physical units.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from hepflows.core.box_kde import BoxKDE
 from hepflows.core.conditional_flows import (
     morph_events,
     sample_flow,
+    sample_flow_epochs,
     train_conditional_flow,
     train_top_flow,
 )
@@ -114,7 +115,8 @@ def train_generate_flow(
     checkpoint: Path | None,
     log: logging.Logger,
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
-    """CATHODE's density p(x | c), learned on the CR data."""
+    """CATHODE's density p(x | c), learned on the CR data (keeping the weights of its
+    ``average_epochs`` best epochs)."""
     return train_conditional_flow(
         *_cr_data(inp),
         None,
@@ -124,6 +126,7 @@ def train_generate_flow(
         device=device,
         checkpoint=checkpoint,
         log=log,
+        keep_best=method["average_epochs"],
     )
 
 
@@ -134,23 +137,25 @@ def generated_templates(
     dataset_cfg: Mapping[str, Any],
     mc_context_weights: np.ndarray | None,
     log: logging.Logger,
+    epoch_states: Sequence[Mapping[str, torch.Tensor]] | None = None,
 ) -> Templates:
     """``oversample`` x as many flow samples as SR data events, at SR contexts; and one sample at
-    each held-out CR data event's context."""
+    each held-out CR data event's context. With ``epoch_states`` (the flow's weights at its best
+    epochs) the samples are shared out over them."""
     sc = inp.scaler
     n_sr = int(round(method["oversample"] * len(inp.data.sr)))
     weights = mc_context_weights if method["use_context_weights"] else None
     contexts = sr_contexts(inp, dataset_cfg, weights, n_sr, method["weight_sigma_cut"])
-    feats = sc.feat_inverse(
-        sample_flow(flow, sc.context.transform(contexts), stream_seed(inp, "generate", "sr"))
-    )
+    z_sr, z_cr = sc.context.transform(contexts), sc.ctx(inp.data.holdout)
+    seed_sr, seed_cr = stream_seed(inp, "generate", "sr"), stream_seed(inp, "generate", "cr")
+    feats = sc.feat_inverse(sample_flow_epochs(flow, epoch_states, z_sr, seed_sr))
     sr = _table(inp, contexts, feats)
     held_ctx = inp.data.holdout.cols(sc.context_columns)
-    held = sc.feat_inverse(
-        sample_flow(flow, sc.ctx(inp.data.holdout), stream_seed(inp, "generate", "cr"))
-    )
+    held = sc.feat_inverse(sample_flow_epochs(flow, epoch_states, z_cr, seed_cr))
+    epochs = len(epoch_states) if epoch_states else 1
     log.info(
-        f"generated {n_sr} SR events ({method['oversample']} x {len(inp.data.sr)} SR data events)"
+        f"generated {n_sr} SR events ({method['oversample']} x {len(inp.data.sr)} SR data "
+        f"events) from the flow's {epochs} best epoch(s)"
     )
     return sr, _table(inp, held_ctx, held)
 

@@ -26,7 +26,10 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         flow, spec, result = train_generate_flow(inp, method, **training)
         save_model(args.out_model[0], flow, {**spec, "best_epoch": result.best_epoch})
         weights = read_context_weights(args.context_weights, len(inp.mc_all))
-        templates = generated_templates(inp, flow, method, params["dataset"], weights, log)
+        states = result.top_states[0] if result.top_states else None
+        templates = generated_templates(
+            inp, flow, method, params["dataset"], weights, log, epoch_states=states
+        )
         write_templates(args, templates, inp, params)
 
 
