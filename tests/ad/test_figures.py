@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from hepflows.ad.figures import (
     closure_rows,
     max_sic_curves,
+    no_signal_band,
     plot_closure_summary,
     plot_max_sic_vs_sb,
     plot_sic_vs_efficiency,
@@ -46,6 +47,14 @@ CASES = {
         n_bkg_sr=10_000,
         title="test",
     ),
+    "max_sic_no_signal": lambda out: plot_max_sic_vs_sb(
+        {"CATHODE": {"sb": SB, **_band([2.0, 6.0, 11.0])}},
+        out,
+        n_bkg_sr=10_000,
+        no_signal={"median": 1.6, "p16": 1.2, "p84": 2.4},
+        n_seeds=5,
+        floor_events=25,
+    ),
     "sic_vs_efficiency": lambda out: plot_sic_vs_efficiency(
         {"CATHODE": {"tpr": TPR, **_band(np.where(TPR > 0.1, 1 + 3 * TPR, np.nan))}}, out
     ),
@@ -74,6 +83,29 @@ def test_max_sic_secondary_axis_is_s_over_sqrt_b(rendered):
     assert ax.get_xlabel() == "S/B in SR [%]" and ax.get_ylabel() == "max SIC"
     assert ax.get_ylim()[1] > 15.5  # the supervised band is inside the axes
     assert "random" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_the_no_signal_reference_is_the_ideal_band_and_the_floor_is_stated(rendered):
+    """Without signal the maximum over a noisy SIC curve lies above 1: the reference is where an
+    ideal template lands at S/B = 0 over the seeds, not a line at 1."""
+    (ax,) = rendered["max_sic_no_signal"][2].axes
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert "no signal (ideal, S/B = 0)" in texts and "random" not in texts
+    assert legend.get_title().get_text() == "median, 16-84% over 5 seeds"
+    spans = [p for p in ax.patches if p.get_y() == pytest.approx(1.2)]
+    assert len(spans) == 1 and spans[0].get_height() == pytest.approx(1.2)
+    assert any("25 test background events" in t.get_text() for t in ax.texts)
+
+
+def test_the_no_signal_band_comes_from_the_ideal_row_at_zero():
+    table = pd.DataFrame(
+        {"method": ["ideal", "ideal", "generate"], "injection": [0.0, 0.01, 0.0],
+         "max_sic_median": [1.5, 4.0, 2.0], "max_sic_p16": [1.1, 3.0, 1.0],
+         "max_sic_p84": [2.2, 5.0, 3.0]}
+    )  # fmt: skip
+    assert no_signal_band(table) == {"median": 1.5, "p16": 1.1, "p84": 2.2}
+    assert no_signal_band(table[table["method"] != "ideal"]) is None
 
 
 def test_weights_legend_reports_mean_and_tail(rendered):

@@ -37,6 +37,17 @@ def max_sic_curves(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return ordered(curves)
 
 
+def no_signal_band(table: pd.DataFrame) -> dict[str, float] | None:
+    """The max SIC an ideal template reaches without signal (S/B = 0), over the seeds: what a
+    method's max SIC must beat to show a signal (the maximum over a noisy SIC curve lies above
+    1 by itself). None without an ideal S/B = 0 row."""
+    rows = table[(table["method"] == "ideal") & (table["injection"] == 0)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {stat: float(row[f"max_sic_{stat}"]) for stat in ("median", "p16", "p84")}
+
+
 def closure_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The closure table's rows, methods in METHOD_ORDER."""
     rank = {m: i for i, m in enumerate(METHOD_ORDER)}
@@ -47,6 +58,7 @@ __all__ = [
     "METHOD_ORDER",
     "closure_rows",
     "max_sic_curves",
+    "no_signal_band",
     "ordered",
     "plot_closure_summary",
     "plot_max_sic_vs_sb",
@@ -74,11 +86,16 @@ def plot_max_sic_vs_sb(
     *,
     n_bkg_sr: float,
     title: str = "",
+    no_signal: Mapping[str, float] | None = None,
+    n_seeds: int | None = None,
+    floor_events: float | None = None,
 ) -> list[Path]:
     """The headline weak-supervision figure: how much signal a method needs to work.
 
     ``curves[method]`` has "sb" (S/B fractions, or None for an S/B-independent reference
-    such as the fully supervised classifier), "median", "p16" and "p84".
+    such as the fully supervised classifier), "median", "p16" and "p84". ``no_signal`` (from
+    :func:`no_signal_band`) is drawn as the reference band instead of a line at 1;
+    ``floor_events``, the fewest test background events a max SIC may rest on, is stated.
     """
     if n_bkg_sr <= 0:
         raise ValueError(f"n_bkg_sr must be positive, got {n_bkg_sr}")
@@ -102,8 +119,14 @@ def plot_max_sic_vs_sb(
             handles.append(band_line(ax, x, med, lo, hi, color, marker="o", ms=4))
             scanned.append(x)
         labels.append(name)
-    handles.append(_random_line(ax))
-    labels.append("random")
+    if no_signal is None:
+        handles.append(_random_line(ax))
+        labels.append("random")
+    else:
+        band = ax.axhspan(no_signal["p16"], no_signal["p84"], color="0.5", alpha=0.25, lw=0)
+        line = ax.axhline(no_signal["median"], color="0.3", ls="--", lw=1.2, zorder=0.5)
+        handles.append((band, line))
+        labels.append("no signal (ideal, S/B = 0)")
 
     xs = np.concatenate(scanned) if scanned else np.array([])
     xs = xs[np.isfinite(xs)]
@@ -126,7 +149,13 @@ def plot_max_sic_vs_sb(
     )
     sec.set_xlabel(r"$S/\sqrt{B}$ in SR")
     sec.tick_params(axis="x", which="both", direction="in")
-    ax.legend(handles, labels, loc="upper left", ncols=2)
+    legend_title = f"median, 16-84% over {n_seeds} seeds" if n_seeds else None
+    ax.legend(handles, labels, loc="upper left", ncols=2, title=legend_title)
+    if floor_events is not None:
+        ax.text(
+            0.98, 0.02, f"max SIC where $\\geq${floor_events:.0f} test background events pass",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize="small", color="0.3",
+        )  # fmt: skip
     return finish(fig, ax, title, out)
 
 

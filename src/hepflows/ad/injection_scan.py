@@ -30,7 +30,7 @@ EVALUATION_KEYS = (
 CLOSURE = "a closure result (written by ad_closure)"
 CLOSURE_KEYS = ("method", "CR.aucs", "SR.aucs", "CR.joint.aucs", "SR.joint.aucs")
 SUMMARY = "a summary table (written by ad_aggregate)"
-MAX_SIC_COLUMNS = ("method", "injection", "n_bkg_sr", *(f"max_sic_{s}" for s in BAND))
+MAX_SIC_COLUMNS = ("method", "injection", "n_bkg_sr", "n_seeds", *(f"max_sic_{s}" for s in BAND))
 CLOSURE_COLUMNS = ("method", "region", *BAND)
 DATA = "an injected data set (written by ad_make_data)"
 

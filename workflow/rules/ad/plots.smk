@@ -24,10 +24,11 @@ rule ad_plot_max_sic:
         **ad_resources("summary"),
     params:
         title="{dataset}, {signal}",
+        cfg=as_json({"max_rel_unc": AD["evaluate"]["max_rel_unc"]}),
     shell:
         step(
-            "hepflows.ad.steps.plot_max_sic --table {input:q} --title {params.title:q}"
-            " --out {output:q}"
+            "hepflows.ad.steps.plot_max_sic --params {params.cfg:q} --table {input:q}"
+            " --title {params.title:q} --out {output:q}"
         )
 
 
