@@ -26,7 +26,15 @@ rule ad_make_static:
         **ad_resources("sample"),
     params:
         cfg=ad_params(
-            ["sr", "mc_variant", "n_mc", "n_ideal", "n_data", "n_sr_templates", *AD_SHAPE_KEYS],
+            [
+                "sr",
+                "mc_variant",
+                "n_mc",
+                "n_ideal",
+                "n_data",
+                "n_sr_templates",
+                *AD_SHAPE_KEYS,
+            ],
             preprocessing=AD["preprocessing"],
         ),
     shell:
