@@ -107,3 +107,30 @@ def test_extreme_context_weights_are_dropped_before_drawing():
     assert 7.0 not in drawn and len(np.unique(drawn)) == 99
     uncut = draw_contexts(contexts, weights, 10_000, np.random.default_rng(0))
     assert (uncut == 7.0).mean() == pytest.approx(60 / 159, abs=0.02)
+
+
+@pytest.mark.parametrize("region", ["cr", "all"])
+def test_the_morph_base_flow_learns_the_mc_where_configured(region, caplog):
+    """FETA trains its simulation flow on the sidebands and the SR together (the MC holds no
+    signal); base_region: cr keeps it to the CR. The held-out CR stays out either way."""
+    from hepflows.ad.samples import static_samples
+    from hepflows.ad.template_inputs import mc_split_indices
+    from hepflows.ad.templates import train_morph_base
+    from hepflows.core.preprocessing import InputScaler
+
+    cfg = {"sr": {"ht": [800.0, None], "met": [75.0, None]}, "n_mc": 4000, "n_ideal": 100,
+           "n_data": 100, "n_sr_templates": 100, "mc_variant": "mc_reg",
+           "max_cr_train": None}  # fmt: skip
+    mc = static_samples("nonres", cfg, 7)["mc"]
+    scaler = InputScaler.fit(mc, ["ht", "met"], ["m_jj", "tau21_j1", "tau21_j2", "tau32_j1",
+                             "tau32_j2"], context_steps=["standardize"],
+                             feature_steps=["standardize"])  # fmt: skip
+    params = {"seed": 7, "device": "cpu", "holdout_fraction": 0.2, "dataset": cfg,
+              "method": {"base_flow": FLOW, "base_train": {**TRAIN, "epochs": 1},
+                         "base_region": region}}  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        train_morph_base(mc, scaler, params, "nonres", 1, checkpoint=None,
+                         log=logging.getLogger("test"))  # fmt: skip
+    cr_train, held, sr = mc_split_indices(mc, params, "nonres")
+    expected = len(cr_train) + (len(sr) if region == "all" else 0)
+    assert f"training the base flow on {expected} MC events ({region})" in caplog.text

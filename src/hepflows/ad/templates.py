@@ -210,11 +210,16 @@ def train_morph_base(
     checkpoint: Path | None,
     log: logging.Logger,
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainResult]:
-    """The base flow p_MC(x | c), learned on the CR MC. It depends on the MC only, so one per
-    data seed serves every signal and injection."""
+    """The base flow p_MC(x | c), learned on the CR MC (``base_region: cr``) or, as FETA does,
+    on the CR and the SR MC (``all``: the MC holds no signal, and the SR is where the template
+    is drawn). It depends on the MC only, so one per data seed serves every signal and
+    injection."""
     method = params["method"]
-    train = mc.select(mc_split_indices(mc, params, dataset)[0])
-    log.info(f"training the base flow on {len(train)} CR MC events")
+    cr_train, _, sr = mc_split_indices(mc, params, dataset)
+    region = method["base_region"]
+    rows = cr_train if region == "cr" else np.sort(np.concatenate([cr_train, sr]))
+    train = mc.select(rows)
+    log.info(f"training the base flow on {len(train)} MC events ({region})")
     return train_conditional_flow(
         scaler.feat(train),
         scaler.ctx(train),

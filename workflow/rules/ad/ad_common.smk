@@ -132,6 +132,6 @@ def ad_report(path, caption, result, sb):
 AD_CLOSURE_SB = ", ".join(fmt_number(x) for x in AD["closure_injections"])
 AD_TEMPLATE_KEYS = ["sr", "max_cr_train"]
 # The morph settings split by job: the base flow (MC only) and the top flow (per data set).
-_BASE_KEYS = ("base_flow", "base_train")
+_BASE_KEYS = ("base_flow", "base_train", "base_region")
 AD_MORPH_BASE = {k: v for k, v in AD["morph"].items() if k in _BASE_KEYS}
 AD_MORPH_TOP = {k: v for k, v in AD["morph"].items() if k not in _BASE_KEYS}
