@@ -24,3 +24,20 @@ rule all:
     default_target: True
     input:
         rules.all_AD.input,
+
+
+onsuccess:
+    # Where the results are and how to see them; nothing for a run that made no summary table.
+    from snakemake.logging import logger
+    from hepflows.core.run_summary import finished_message, report_command
+
+    tables = [t for t in ad_targets() if t.endswith(".csv")]
+    command = report_command(
+        f"{RESULTS}/report.html",
+        workflow.overwrite_configfiles,
+        workflow.config_settings.config,
+    )
+    plots = {str(Path(t).parent.parent / "plots") for t in tables}
+    message = finished_message(tables, plots, command)
+    if message:
+        logger.info(message)

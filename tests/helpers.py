@@ -133,3 +133,17 @@ def assert_pdf_png(paths: list[Path], stem: Path) -> None:
     pdf, png = (p.read_bytes() for p in paths)
     assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
     assert png.startswith(PNG_MAGIC) and len(png) > 5_000
+
+
+def legend_bottom(fig) -> float:
+    """The lowest point, in data units of the figure's one axes, of its legend and its texts
+    (label, title): what the data must stay under. The figure may have been closed."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    (ax,) = fig.axes
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    boxes = [ax.get_legend(), *ax.texts]
+    return min(to_data.transform(b.get_window_extent(renderer))[:, 1].min() for b in boxes)

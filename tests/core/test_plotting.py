@@ -1,5 +1,7 @@
-"""The core figures (ratio pads, loss and ROC curves) are written atomically as valid PDF + PNG
-and show the numbers they claim."""
+"""The core figures (ratio pads, loss and ROC curves) are written atomically as valid PDF + PNG,
+in mplhep's style with the "hepflows Simulation" label, and show the numbers they claim: weighted
+histograms with sqrt(sum w^2) errors, ratio pads whose range fits the data with out-of-range
+points marked, legends clear of the data."""
 
 from __future__ import annotations
 
@@ -14,9 +16,18 @@ from matplotlib.patches import StepPatch
 
 from hepflows.core import plotting
 from hepflows.core.metrics import auc, roc
-from hepflows.core.plotting import hep_style, plot_loss, plot_ratio, plot_roc, save_figure
+from hepflows.core.plotting import (
+    STYLE,
+    hep_style,
+    plot_loss,
+    plot_ratio,
+    plot_roc,
+    ratio_limits,
+    save_figure,
+    weighted_hist,
+)
 
-from helpers import assert_pdf_png, render_all
+from helpers import assert_pdf_png, legend_bottom, render_all
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RNG = np.random.default_rng(11)
@@ -37,16 +48,20 @@ ROC_CURVES = {
 TMPL = RNG.normal(0.2, 1.0, 10_000)
 TMPL_W = RNG.uniform(0.5, 1.5, 10_000)
 EDGES = np.linspace(-2, 2, 11)
+# A template with 3 x the truth in the last bin: its ratio (3) lies beyond any ratio pad.
+SPIKE = np.r_[REF, np.full(2 * int(np.sum((REF >= 1.6) & (REF <= 2.0))), 1.8)]
+
+
+def _ratio(template, weights=None, **kwargs):
+    """A ratio figure of ``template`` against the truth REF, in EDGES."""
+    hists = {"truth": (REF, None), "template": (template, weights)}
+    return lambda out: plot_ratio(hists, "truth", out, bins=EDGES, xlabel="x [GeV]", **kwargs)
+
 
 CASES = {
-    "ratio": lambda out: plot_ratio(
-        {"truth": (REF, None), "template": (TMPL, TMPL_W)},
-        "truth",
-        out,
-        bins=EDGES,
-        xlabel="x [GeV]",
-    ),
-    "loss": lambda out: plot_loss(HISTORY, out),
+    "ratio": _ratio(TMPL, TMPL_W),
+    "ratio_spike": _ratio(SPIKE, density=False),
+    "loss": lambda out: plot_loss(HISTORY, out, title="CATHODE flow"),
     "roc": lambda out: plot_roc(ROC_CURVES, out),
     "rejection": lambda out: plot_roc(ROC_CURVES, out, rejection=True),
 }
@@ -104,6 +119,34 @@ def test_style_is_scoped_and_hep_style_applies_it(tmp_path):
         assert plt.rcParams["xtick.direction"] == "in"
         assert plt.rcParams["ytick.right"] and plt.rcParams["xtick.top"]
         assert plt.rcParams["legend.frameon"] is False
+        assert plt.rcParams["font.sans-serif"][0] == "TeX Gyre Heros"  # mplhep's CMS style
+
+
+def test_the_style_font_ships_with_the_packages():
+    """The font comes from mplhep-data, installed with mplhep: nothing is fetched at run time."""
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(STYLE["font.sans-serif"][0], fallback_to_default=False)
+    assert "mplhep_data" in path
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_figure_carries_the_simulation_label(rendered, name):
+    texts = [t.get_text() for ax in rendered[name][2].axes for t in ax.texts]
+    assert "hepflows" in texts and "Simulation" in texts
+
+
+def test_weighted_hist_gives_sum_of_weights_and_its_error():
+    v = np.array([-1.0, 0.1, 0.2, 0.2, 2.0, 5.0])  # 2.0: the last edge, kept; 5.0 dropped
+    w = np.array([1.0, 0.5, 2.0, 1.5, 3.0, 9.0])
+    edges = np.array([-2.0, 0.0, 1.0, 2.0])
+    sumw, err = weighted_hist(v, w, edges)
+    np.testing.assert_allclose(sumw, np.histogram(v, edges, weights=w)[0])
+    np.testing.assert_allclose(err, np.sqrt(np.histogram(v, edges, weights=w * w)[0]))
+    dens, _ = weighted_hist(v, w, edges, density=True)
+    np.testing.assert_allclose(dens, np.histogram(v, edges, weights=w, density=True)[0])
+    with pytest.raises(ValueError, match="weights shape"):
+        weighted_hist(v, w[:2], edges)
 
 
 def test_ratio_pad_shows_ratio_and_reference_uncertainty(rendered):
@@ -115,8 +158,32 @@ def test_ratio_pad_shows_ratio_and_reference_uncertainty(rendered):
     counts, _ = np.histogram(REF, EDGES)
     np.testing.assert_allclose(band.get_data().values, 1 + 1 / np.sqrt(counts), rtol=1e-12)
     np.testing.assert_allclose(band.get_data().baseline, 1 - 1 / np.sqrt(counts), rtol=1e-12)
-    assert bottom.get_ylim() == (0.5, 1.5)
+    # The range fits the data: every ratio and the whole band inside, and no wider than needed.
+    lo, hi = bottom.get_ylim()
+    shown = np.r_[h_tmpl / h_ref, 1 + 1 / np.sqrt(counts), 1 - 1 / np.sqrt(counts)]
+    assert lo < shown.min() and shown.max() < hi
+    assert hi - 1 < 2.5 * np.abs(shown - 1).max()
+    assert not [ln for ln in bottom.get_lines() if ln.get_marker() in ("^", "v")]
     assert bottom.get_xlabel() == "x [GeV]" and top.get_shared_x_axes().joined(top, bottom)
+    # The truth as points with error bars, the template as a line: the legend says which.
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["truth", "template"]
+
+
+def test_ratio_points_beyond_the_pad_are_marked_at_its_edge(rendered):
+    top, bottom = rendered["ratio_spike"][2].axes
+    lo, hi = bottom.get_ylim()
+    assert hi <= 2.0  # the spike's ratio (3) lies beyond the largest range (0 to 2)
+    (up,) = [ln for ln in bottom.get_lines() if ln.get_marker() == "^"]
+    np.testing.assert_allclose(up.get_xdata(), [1.8])  # the last bin's centre
+    assert lo < up.get_ydata()[0] < hi  # drawn inside, at the top edge
+    assert not [ln for ln in bottom.get_lines() if ln.get_marker() == "v"]
+
+
+def test_ratio_limits_are_the_smallest_nice_range_that_holds_the_values():
+    assert ratio_limits([[0.97, 1.02]]) == pytest.approx((0.95, 1.05))
+    assert ratio_limits([[0.7, 1.1], [np.nan, np.inf]]) == pytest.approx((0.5, 1.5))
+    assert ratio_limits([[1.0]]) == pytest.approx((0.98, 1.02))
+    assert ratio_limits([[5.0]]) == pytest.approx((0.0, 2.0))  # capped: the rest is marked
 
 
 def test_loss_marks_best_validation_epoch(rendered):
@@ -126,6 +193,17 @@ def test_loss_marks_best_validation_epoch(rendered):
     (star,) = [ln for ln in ax.get_lines() if ln.get_marker() == "*"]
     assert star.get_xdata()[0] == HISTORY[best]["epoch"] == 7
     assert star.get_ydata()[0] == pytest.approx(val[best])
+    assert "CATHODE flow" in [t.get_text() for t in ax.texts]
+
+
+def test_the_legend_and_label_sit_above_the_data(rendered):
+    """The y range is raised just enough that no curve runs under the legend or the label."""
+    fig = rendered["loss"][2]
+    (ax,) = fig.axes
+    bottom = legend_bottom(fig)
+    highest = max(np.nanmax(ln.get_ydata()) for ln in ax.get_lines() if len(ln.get_ydata()) > 2)
+    assert highest < bottom
+    assert ax.get_ylim()[1] < bottom + 2 * (bottom - ax.get_ylim()[0])  # and no more than that
 
 
 def test_loss_without_validation_uses_training(tmp_path, monkeypatch):

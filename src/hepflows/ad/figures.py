@@ -1,5 +1,6 @@
 """The figures of the anomaly-detection analysis: max SIC against S/B, SIC curves, closure AUC
-per method, template weights. Built in the house style of :mod:`hepflows.core.plotting`."""
+per method, template weights, in the house style of :mod:`hepflows.core.plotting`; and the
+physics names they show for the workflow's keys (methods, signals, data sets)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,53 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from hepflows.core.plotting import COLORS, as_array, band_line, finish, styled
+from hepflows.ad.names import (
+    DATASET_NAMES,
+    METHOD_NAMES,
+    SIGNAL_NAMES,
+    method_name,
+    physics_title,
+)
+from hepflows.core.cli import StepParser
+from hepflows.core.plotting import (
+    COLORS,
+    as_array,
+    band_line,
+    finish,
+    plot_loss,
+    styled,
+    weighted_hist,
+)
 
 # One order, so every figure gives a method the same colour and legend position.
 METHOD_ORDER = ("ideal", "supervised", "reweight", "generate", "morph")
+# A method keeps its colour in every figure, whichever methods a run has.
+METHOD_COLORS = dict(zip(METHOD_ORDER, (COLORS[0], COLORS[4], COLORS[1], COLORS[2], COLORS[5]),
+                         strict=True))  # fmt: skip
+_OTHER_COLORS = [COLORS[i] for i in (6, 7, 8, 9, 3)]
+
+
+def band_title(n_seeds: int | None, folds: int | None = None) -> str | None:
+    """What a band or an error bar is, as a legend title."""
+    if not n_seeds:
+        return None
+    over = f"{folds} folds x {n_seeds} seeds" if folds else f"{n_seeds} seeds"
+    return f"median, 16-84% over {over}"
+
+
+def _method_of(label: str) -> str | None:
+    """The method a legend label is about: its key, or one whose name it holds ("SALAD
+    weights")."""
+    if label in METHOD_NAMES:
+        return label
+    return next((m for m, name in METHOD_NAMES.items() if name in label), None)
+
+
+def _colors(names: Sequence[str]) -> list[str]:
+    """A method's colour for labels about a method, the remaining colours in turn for others."""
+    others = iter(_OTHER_COLORS * (len(names) // len(_OTHER_COLORS) + 1))
+    methods = [_method_of(n) for n in names]
+    return [METHOD_COLORS[m] if m else next(others) for m in methods]
 
 
 def ordered(curves: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,16 +99,26 @@ def closure_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "DATASET_NAMES",
+    "add_loss_output",
+    "loss_curve",
+    "METHOD_NAMES",
     "METHOD_ORDER",
+    "SIGNAL_NAMES",
+    "band_title",
     "closure_rows",
     "max_sic_curves",
+    "method_name",
     "no_signal_band",
     "ordered",
+    "physics_title",
     "plot_closure_summary",
     "plot_max_sic_vs_sb",
     "plot_sic_vs_efficiency",
     "plot_weights",
 ]
+
+NO_SIGNAL = f"no signal ({METHOD_NAMES['ideal']})"
 
 
 def _scalar(values: Any, what: str) -> float:
@@ -76,7 +130,14 @@ def _scalar(values: Any, what: str) -> float:
 
 
 def _random_line(ax: Axes) -> Any:
-    return ax.axhline(1.0, color="0.3", ls="--", lw=1.2, zorder=0.5)
+    return ax.axhline(1.0, color="0.3", ls="--", lw=1.5, zorder=0.5)
+
+
+def _top(curves: Mapping[str, Mapping[str, Any]], *extra: float) -> float:
+    """The highest finite band edge (and ``extra``): the data the y range must hold."""
+    ys = np.concatenate([as_array(c["p84"]) for c in curves.values()] + [as_array(extra)])
+    ys = ys[np.isfinite(ys)]
+    return float(ys.max()) if ys.size else 1.0
 
 
 @styled
@@ -102,8 +163,7 @@ def plot_max_sic_vs_sb(
     fig, ax = plt.subplots()
     handles, labels = [], []
     scanned: list[np.ndarray] = []
-    for i, (name, c) in enumerate(curves.items()):
-        color = COLORS[i % len(COLORS)]
+    for (name, c), color in zip(curves.items(), _colors(list(curves)), strict=True):
         if c.get("sb") is None:
             med = _scalar(c["median"], name)
             band = ax.axhspan(
@@ -116,17 +176,17 @@ def plot_max_sic_vs_sb(
             order = np.argsort(x)
             x = x[order]
             med, lo, hi = (as_array(c[k])[order] for k in ("median", "p16", "p84"))
-            handles.append(band_line(ax, x, med, lo, hi, color, marker="o", ms=4))
+            handles.append(band_line(ax, x, med, lo, hi, color, marker="o", ms=8))
             scanned.append(x)
-        labels.append(name)
+        labels.append(method_name(name))
     if no_signal is None:
         handles.append(_random_line(ax))
         labels.append("random")
     else:
         band = ax.axhspan(no_signal["p16"], no_signal["p84"], color="0.5", alpha=0.25, lw=0)
-        line = ax.axhline(no_signal["median"], color="0.3", ls="--", lw=1.2, zorder=0.5)
+        line = ax.axhline(no_signal["median"], color="0.3", ls="--", lw=1.5, zorder=0.5)
         handles.append((band, line))
-        labels.append("no signal (ideal, S/B = 0)")
+        labels.append(NO_SIGNAL)
 
     xs = np.concatenate(scanned) if scanned else np.array([])
     xs = xs[np.isfinite(xs)]
@@ -136,9 +196,8 @@ def plot_max_sic_vs_sb(
     elif xs.size:
         pad = 0.04 * (xs.max() - xs.min() or 1.0)
         ax.set_xlim(min(0.0, xs.min() - pad), xs.max() + pad)
-    ys = np.concatenate([as_array(c["p84"]) for c in curves.values()] + [np.ones(1)])
-    top = float(ys[np.isfinite(ys)].max())
-    ax.set_ylim(0, 1.45 * top)  # headroom: the legend sits above the curves
+    top = _top(curves, 1.0, *([no_signal["p84"]] if no_signal else []))
+    ax.set_ylim(0, 1.04 * top)
     ax.set_xlabel("S/B in SR [%]")
     ax.set_ylabel("max SIC")
 
@@ -147,44 +206,52 @@ def plot_max_sic_vs_sb(
     sec = ax.secondary_xaxis(
         "top", functions=(lambda p: p / 100.0 * root_b, lambda s: s * 100.0 / root_b)
     )
-    sec.set_xlabel(r"$S/\sqrt{B}$ in SR")
+    sec.set_xlabel("S/√B in SR")
     sec.tick_params(axis="x", which="both", direction="in")
-    legend_title = f"median, 16-84% over {n_seeds} seeds" if n_seeds else None
-    ax.legend(handles, labels, loc="upper left", ncols=2, title=legend_title)
+    floor = []
     if floor_events is not None:
-        ax.text(
-            0.98, 0.02, f"max SIC where $\\geq${floor_events:.0f} test background events pass",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize="small", color="0.3",
-        )  # fmt: skip
-    return finish(fig, ax, title, out)
+        floor = [ax.text(
+            0.97, 0.97, f"max SIC where\n≥ {floor_events:.0f} test background events pass",
+            transform=ax.transAxes, ha="right", va="top", fontsize="x-small", color="0.3",
+        )]  # fmt: skip
+    return finish(fig, ax, title, out, handles=handles, labels=labels, ncols=2,
+                  legend_title=band_title(n_seeds), extra=floor)  # fmt: skip
 
 
 @styled
 def plot_sic_vs_efficiency(
-    curves: Mapping[str, Mapping[str, Any]], out: str | Path, *, title: str = ""
+    curves: Mapping[str, Mapping[str, Any]],
+    out: str | Path,
+    *,
+    title: str = "",
+    n_seeds: int | None = None,
 ) -> list[Path]:
     """Shows where in signal efficiency a method's gain comes from, with seed spread."""
     fig, ax = plt.subplots()
     handles, labels = [], []
-    for i, (name, c) in enumerate(curves.items()):
+    for (name, c), color in zip(curves.items(), _colors(list(curves)), strict=True):
         x = as_array(c["tpr"])
         med, lo, hi = (as_array(c[k]) for k in ("median", "p16", "p84"))
-        handles.append(band_line(ax, x, med, lo, hi, COLORS[i % len(COLORS)]))
-        labels.append(name)
+        handles.append(band_line(ax, x, med, lo, hi, color))
+        labels.append(method_name(name))
     handles.append(_random_line(ax))
     labels.append("random")
-    ys = np.concatenate([as_array(c["p84"]) for c in curves.values()] + [np.ones(1)])
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.3 * float(ys[np.isfinite(ys)].max()))  # room for the legend
+    ax.set_ylim(0, 1.04 * _top(curves, 1.0))
     ax.set_xlabel(r"signal efficiency $\epsilon_S$")
-    ax.set_ylabel(r"SIC = $\epsilon_S/\sqrt{\epsilon_B}$")
-    ax.legend(handles, labels, loc="upper right")  # SIC falls towards 1 at eps_S = 1
-    return finish(fig, ax, title, out)
+    ax.set_ylabel(r"SIC = $\epsilon_S$/√$\epsilon_B$")
+    return finish(fig, ax, title, out, handles=handles, labels=labels, ncols=2,
+                  legend_title=band_title(n_seeds))  # fmt: skip
 
 
 @styled
 def plot_closure_summary(
-    rows: Sequence[Mapping[str, Any]], out: str | Path, *, title: str = ""
+    rows: Sequence[Mapping[str, Any]],
+    out: str | Path,
+    *,
+    title: str = "",
+    n_seeds: int | None = None,
+    folds: int | None = None,
 ) -> list[Path]:
     """Closure AUC per method: CR closure validates the template, SR shows sculpting."""
     if not rows:
@@ -193,9 +260,11 @@ def plot_closure_summary(
     found = list(dict.fromkeys(str(r["region"]) for r in rows))
     regions = [r for r in ("CR", "SR") if r in found] + [r for r in found if r not in ("CR", "SR")]
     markers = {"CR": "o", "SR": "s"}
+    colors = {"CR": COLORS[0], "SR": COLORS[2]}
     offsets = (np.arange(len(regions)) - (len(regions) - 1) / 2) * 0.18
 
     fig, ax = plt.subplots()
+    ys = [0.5]
     for j, region in enumerate(regions):
         sel = [r for r in rows if str(r["region"]) == region]
         x = np.array([methods.index(str(r["method"])) for r in sel]) + offsets[j]
@@ -205,18 +274,27 @@ def plot_closure_summary(
             med,
             yerr=np.vstack([med - lo, hi - med]),
             fmt=markers.get(region, "D"),
-            ms=7,
-            color=COLORS[j % len(COLORS)],
-            capsize=3,
+            ms=10,
+            color=colors.get(region, COLORS[(j + 4) % len(COLORS)]),
+            capsize=4,
             label=region,
         )
-    ax.axhline(0.5, color="0.3", ls="--", lw=1.2, zorder=0.5, label="perfect closure")
-    ax.set_xticks(np.arange(len(methods)), methods, rotation=30 if len(methods) > 4 else 0)
+        ys.append(float(np.nanmin(lo)))
+        ys.append(float(np.nanmax(hi)))
+    ax.axhline(0.5, color="0.3", ls="--", lw=1.5, zorder=0.5, label="perfect closure")
+    names = [method_name(m) for m in methods]
+    ax.set_xticks(np.arange(len(methods)), names, rotation=20 if len(methods) > 4 else 0)
     ax.tick_params(axis="x", which="minor", bottom=False, top=False)
     ax.set_xlim(-0.6, len(methods) - 0.4)
-    ax.set_ylabel("closure AUC on the features (template vs truth)")
-    ax.legend(loc="best")
-    return finish(fig, ax, title, out)
+    lo, hi = min(ys), max(ys)
+    pad = 0.05 * (hi - lo or 0.05)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_ylabel("closure AUC (template vs truth)")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i] == "perfect closure")
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
+    return finish(fig, ax, title, out, handles=handles, labels=labels, ncols=3,
+                  legend_title=band_title(n_seeds, folds))  # fmt: skip
 
 
 @styled
@@ -236,16 +314,18 @@ def plot_weights(
     edges = np.geomspace(lo, hi * 1.0001, 51)
 
     fig, ax = plt.subplots()
-    for i, (name, w) in enumerate(arrays.items()):
+    peak = 1.0
+    for (name, w), color in zip(arrays.items(), _colors(list(arrays)), strict=True):
         w = w[np.isfinite(w)]
         mean, std = float(w.mean()), float(w.std())
         tail = float(np.mean(w > mean + 3 * std))
-        counts, _ = np.histogram(w[w > 0], edges)
+        counts, _ = weighted_hist(w[w > 0], None, edges)
+        peak = max(peak, float(counts.max()))
         label = rf"{name}: $\langle w\rangle$ = {mean:.3g}, $f(w>\mu+3\sigma)$ = {tail:.2%}"
         n_nonpos = int(np.count_nonzero(w <= 0))
         if n_nonpos:
             label += f", {n_nonpos} $w\\leq 0$"
-        ax.stairs(counts, edges, color=COLORS[i % len(COLORS)], lw=1.8, label=label)
+        ax.stairs(counts, edges, color=color, lw=2.5, label=label)
     ax.set_xscale("log")
     if hi / lo < 100:
         # Ticks at 1-2-5 as plain numbers: over less than two decades the default labels every
@@ -254,11 +334,30 @@ def plot_weights(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yscale("log")
-    # a quarter of the (log) height above the tallest bin keeps the legend off the data
-    peak = max(float(np.histogram(w, edges)[0].max()) for w in positive)
-    ax.set_ylim(0.5, 0.5 * (2 * peak) ** (1 / 0.72))
+    ax.set_ylim(0.5, 1.5 * peak)
     ax.set_xlim(edges[0], edges[-1])
     ax.set_xlabel("per-event weight $w$")
     ax.set_ylabel("events / bin")
-    ax.legend(loc="upper left", fontsize=10)
-    return finish(fig, ax, title, out)
+    return finish(fig, ax, title, out, fontsize="x-small")
+
+
+# ------------------------------------------------------------------ training steps
+
+
+def add_loss_output(p: StepParser) -> None:
+    """A training step's loss curve (optional: without it the step draws none) and its title."""
+    action = p.add_argument("--out-loss", nargs=2, metavar=("PDF", "PNG"), default=None,
+                            help="the loss curve of the training")  # fmt: skip
+    p.output_dests.append(action.dest)
+    if not any(a.dest == "title" for a in p._actions):
+        p.add_argument("--title", default="", help="what was trained on, for the loss curve")
+
+
+def loss_curve(args: Any, history: Sequence[Mapping[str, Any]], model: str) -> None:
+    """The loss curve of ``model`` (its name) trained for data seed ``args.data_seed``, titled
+    by ``args.title`` (the data set, or the data set, signal and S/B); nothing without
+    ``--out-loss``."""
+    if args.out_loss:
+        where = args.title or DATASET_NAMES.get(args.dataset, args.dataset)
+        title = f"{where}\n{model}, data seed {args.data_seed}"
+        plot_loss(history, args.out_loss[0], title=title)

@@ -1,6 +1,11 @@
 """The house style and the figures every analysis draws: histograms with a ratio pad, ROC
 curves, training-loss curves. An analysis keeps its own figures in its package and builds them
-with :func:`styled`, :func:`finish` and :func:`band_line` from here.
+with :func:`styled`, :func:`finish`, :func:`band_line` and :func:`fit_ylim` from here.
+
+The style is mplhep's CMS style (TeX Gyre Heros from mplhep-data, no font download) with the
+Petroff colour sequence, set in :data:`STYLE` and nowhere else; every figure carries the
+"hepflows Simulation" label (:func:`hep_label`). Weighted histograms and ratio pads are in
+:mod:`hepflows.core.histograms` (``hist`` with weight storage, drawn with ``mplhep.histplot``).
 
 Every figure is written twice (PDF for slides and papers, PNG for quick looks and
 reports), atomically, so a killed job never leaves a truncated figure behind. Style is
@@ -11,7 +16,8 @@ caller's matplotlib state.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -20,58 +26,61 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import mplhep  # noqa: E402  (registers the bundled mplhep-data fonts with matplotlib)
 import numpy as np  # noqa: E402
 from cycler import cycler  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from hepflows.core.histograms import (  # noqa: E402
+    as_array,
+    common_edges,
+    draw_ratio,
+    mark_out_of_range,
+    ratio_limits,
+    weighted_hist,
+)
 from hepflows.core.io import atomic_output  # noqa: E402
+
+# fontTools warns of the mplhep-data fonts' zero timestamps each time a PDF embeds them.
+logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
 
 __all__ = [
     "COLORS",
+    "EXPERIMENT",
+    "STYLE",
     "as_array",
     "band_line",
     "finish",
+    "fit_ylim",
+    "hep_label",
     "hep_style",
+    "legend_below",
+    "mark_out_of_range",
     "plot_loss",
     "plot_ratio",
     "plot_ratio_grid",
     "plot_roc",
+    "ratio_limits",
     "save_figure",
     "styled",
+    "weighted_hist",
 ]
 
-# Petroff (2021) colour-blind-safe sequence, as recommended for LHC publications.
-COLORS = ["#3f90da", "#ffa90e", "#bd1f01", "#832db6", "#a96b59", "#e76300", "#717581", "#92dadd"]
-_REF_FILL = "0.82"
-_REF_EDGE = "0.35"
-PNG_DPI = 150
+# Petroff (2021) colour-blind-safe sequence of 10, as recommended for LHC publications.
+COLORS = ["#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300", "#b9ac70",
+          "#717581", "#92dadd"]  # fmt: skip
+PNG_DPI = 100
+EXPERIMENT = "hepflows"
+BAND_ALPHA = 0.25
 
-_HEP_RC: dict[str, Any] = {
-    "font.size": 13,
-    "axes.labelsize": 14,
-    "axes.titlesize": 13,
-    "legend.fontsize": 11,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "xtick.direction": "in",
-    "ytick.direction": "in",
-    "xtick.top": True,
-    "ytick.right": True,
-    "xtick.minor.visible": True,
-    "ytick.minor.visible": True,
-    "xtick.major.size": 6,
-    "ytick.major.size": 6,
-    "xtick.minor.size": 3,
-    "ytick.minor.size": 3,
-    "axes.linewidth": 1.0,
+STYLE: dict[str, Any] = {
+    **mplhep.style.CMS,
     "axes.prop_cycle": cycler(color=COLORS),
     "axes.formatter.use_mathtext": False,  # plain tick labels: mathtext costs seconds per grid
-    "lines.linewidth": 1.8,
-    "legend.frameon": False,
-    "legend.handlelength": 1.8,
-    "figure.figsize": (6.4, 4.8),
+    "figure.figsize": (10.0, 9.0),
     "figure.constrained_layout.use": True,
     "savefig.dpi": PNG_DPI,
     "pdf.fonttype": 42,  # TrueType keeps text selectable and editable in slides
@@ -83,7 +92,7 @@ R = TypeVar("R")
 
 def hep_style() -> None:
     """For notebooks and ad-hoc plots that should match the workflow figures."""
-    plt.rcParams.update(_HEP_RC)
+    plt.rcParams.update(STYLE)
 
 
 def styled(func: Callable[P, R]) -> Callable[P, R]:
@@ -91,7 +100,7 @@ def styled(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with plt.rc_context(_HEP_RC):
+        with plt.rc_context(STYLE):
             return func(*args, **kwargs)
 
     return wrapper
@@ -120,14 +129,74 @@ def save_figure(fig: Figure, path: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------- helpers
 
 
-def as_array(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=float).ravel()
+def hep_label(ax: Axes, title: str = "", *, inside: bool = True) -> list[Artist]:
+    """The "hepflows Simulation" label and the figure's title (what was simulated), inside the
+    top left corner (``inside``, the title on the line below) or above the axes (the title
+    right-aligned). Returns the texts, for :func:`fit_ylim`. Call it last: mplhep places the
+    parts by the axes' size at the time."""
+    texts = mplhep.label.exp_label(
+        exp=EXPERIMENT, llabel="Simulation", com=None, loc=1 if inside else 0, ax=ax,
+        supp=(title or None) if inside else None, rlabel=None if inside else (title or None),
+    )  # fmt: skip
+    return [t for t in texts if t is not None]
 
 
-def finish(fig: Figure, ax: Axes, title: str, out: str | Path) -> list[Path]:
-    if title:
-        ax.set_title(title)
+def finish(
+    fig: Figure,
+    ax: Axes,
+    title: str,
+    out: str | Path,
+    *,
+    legend_title: str | None = None,
+    extra: Sequence[Artist] = (),
+    **legend_kw: Any,
+) -> list[Path]:
+    """Label and title inside the top left corner, the legend below them (``legend_kw`` for
+    ``ax.legend``; none: the legend the figure drew, if any), the y range raised just over the
+    data (:func:`fit_ylim`) clear of them and of the ``extra`` artists, both files."""
+    texts = hep_label(ax, title)
+    if legend_title:
+        legend_kw["title"] = legend_title
+    legend = legend_below(ax, texts, **legend_kw) if legend_kw else ax.get_legend()
+    fit_ylim(ax, [*texts, legend, *extra])
+    # mplhep spaced the label's parts for the axes' width before the new y range changed the
+    # tick labels (and so the layout): placed again, they sit as mplhep means them to.
+    for text in texts:
+        text.remove()
+    hep_label(ax, title)
     return save_figure(fig, out)
+
+
+def legend_below(ax: Axes, texts: Sequence[Artist], **legend_kw: Any) -> Any:
+    """The legend in the top left corner, under ``texts`` (the label)."""
+    fig = ax.get_figure()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+    bottom = min(to_axes.transform(t.get_window_extent(renderer))[:, 1].min() for t in texts)
+    legend_kw.setdefault("alignment", "left")
+    legend_kw.setdefault("title_fontsize", legend_kw.get("fontsize", "small"))
+    return ax.legend(loc="upper left", bbox_to_anchor=(0.0, bottom - 0.01), **legend_kw)
+
+
+def fit_ylim(ax: Axes, artists: Iterable[Artist | None], *, pad: float = 0.03) -> None:
+    """Raise the top of the y axis just enough that the data (the current y range) stay below
+    every ``artist`` in the top of the axes (legend, labels): room for them, nothing wasted."""
+    artists = [a for a in artists if a is not None and a.get_visible()]
+    if not artists:
+        return
+    fig = ax.get_figure()
+    fig.canvas.draw()  # the layout sets the axes' size the extents are measured against
+    renderer = fig.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+    bottom = min(to_axes.transform(a.get_window_extent(renderer))[:, 1].min() for a in artists)
+    frac = min(max(bottom - pad, 0.3), 1.0)  # the part of the height the data keep
+    lo, hi = ax.get_ylim()
+    if ax.get_yscale() == "log":
+        top = lo * (hi / lo) ** (1.0 / frac)
+    else:
+        top = lo + (hi - lo) / frac
+    ax.set_ylim(lo, top)
 
 
 def band_line(
@@ -140,49 +209,12 @@ def band_line(
     **line_kw: Any,
 ) -> tuple:
     """Band plus median line; returned as one legend handle."""
-    band = ax.fill_between(x, lo, hi, color=color, alpha=0.25, lw=0)
+    band = ax.fill_between(x, lo, hi, color=color, alpha=BAND_ALPHA, lw=0)
     (line,) = ax.plot(x, med, color=color, **line_kw)
     return band, line
 
 
 # ----------------------------------------------------------------------- distributions
-
-
-def _common_edges(
-    hists: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
-    bins: int | Sequence[float] | np.ndarray,
-    range_: tuple[float, float] | None,
-) -> np.ndarray:
-    if not np.isscalar(bins):
-        return as_array(bins)
-    if range_ is None:
-        finite = [v[np.isfinite(v)] for v in (as_array(vals) for vals, _ in hists.values())]
-        finite = [v for v in finite if v.size]
-        if not finite:
-            raise ValueError("no finite values to histogram")
-        range_ = (min(v.min() for v in finite), max(v.max() for v in finite))
-    lo, hi = range_
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    return np.linspace(lo, hi, int(bins) + 1)
-
-
-def _hist_with_err(
-    values: Any, weights: Any, edges: np.ndarray, density: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted counts and sqrt(sum w^2); density ignores the normalisation's own error."""
-    v = as_array(values)
-    w = np.ones_like(v) if weights is None else as_array(weights)
-    if w.shape != v.shape:
-        raise ValueError(f"weights shape {w.shape} does not match values shape {v.shape}")
-    h, _ = np.histogram(v, edges, weights=w)
-    s2, _ = np.histogram(v, edges, weights=w * w)
-    err = np.sqrt(s2)
-    if density:
-        total = h.sum()
-        scale = 1.0 / (total * np.diff(edges)) if total != 0 else np.zeros(h.size)
-        h, err = h * scale, err * scale
-    return h, err
 
 
 @styled
@@ -204,66 +236,11 @@ def plot_ratio(
     """
     if reference not in hists:
         raise KeyError(f"reference {reference!r} not among {list(hists)}")
-    edges = _common_edges(hists, bins, range)
-    fig, (ax, rax) = plt.subplots(2, 1, sharex=True, height_ratios=(3, 1), figsize=(6.4, 6.0))
+    edges = common_edges(hists, bins, range)
+    fig, (ax, rax) = plt.subplots(2, 1, sharex=True, height_ratios=(3, 1), figsize=(10, 10))
     fig.get_layout_engine().set(h_pad=0.0, hspace=0.0)
-    handles, labels = _draw_ratio(ax, rax, hists, reference, edges, density, xlabel, logy)
-    ax.legend(handles, labels, loc="upper right")
-    return finish(fig, ax, title, out)
-
-
-def _draw_ratio(
-    ax: Axes,
-    rax: Axes,
-    hists: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
-    reference: str,
-    edges: np.ndarray,
-    density: bool,
-    xlabel: str,
-    logy: bool,
-) -> tuple[list[Any], list[str]]:
-    """Histograms on ``ax`` and their ratio to ``reference`` on ``rax``; returns legend items."""
-    centers = 0.5 * (edges[1:] + edges[:-1])
-    ref, ref_err = _hist_with_err(*hists[reference], edges, density)
-    fill = ax.stairs(ref, edges, fill=True, color=_REF_FILL, zorder=1)
-    bars = ax.errorbar(
-        centers, ref, yerr=ref_err, fmt="none", ecolor=_REF_EDGE, elinewidth=1, zorder=2
-    )
-    handles, labels = [(fill, bars)], [reference]
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(ref > 0, ref_err / ref, np.nan)
-        rax.stairs(1 + rel, edges, baseline=1 - rel, fill=True, color=_REF_FILL, zorder=1)
-        others = [k for k in hists if k != reference]
-        for i, name in enumerate(others):
-            color = COLORS[i % len(COLORS)]
-            h, err = _hist_with_err(*hists[name], edges, density)
-            handles.append(ax.stairs(h, edges, color=color, lw=1.8, zorder=3))
-            labels.append(name)
-            ratio = np.where(ref > 0, h / ref, np.nan)
-            rax.stairs(ratio, edges, color=color, lw=1.5, zorder=3)
-            rax.errorbar(
-                centers,
-                ratio,
-                yerr=np.where(ref > 0, err / ref, np.nan),
-                fmt="none",
-                ecolor=color,
-                elinewidth=1,
-                zorder=3,
-            )
-
-    rax.axhline(1.0, color="k", lw=1.0, ls="--", zorder=2)
-    rax.set_ylim(0.5, 1.5)
-    rax.set_xlim(edges[0], edges[-1])
-    rax.set_xlabel(xlabel)
-    rax.set_ylabel(f"ratio to\n{reference}" if len(reference) <= 12 else "ratio")
-    ax.set_ylabel("normalised entries" if density else "events / bin")
-    if logy:
-        ax.set_yscale("log")
-    else:
-        ax.set_ylim(bottom=0)
-        ax.yaxis.get_major_locator().set_params(prune="lower")  # no clash with ratio pad
-    return handles, labels
+    draw_ratio(ax, rax, hists, reference, edges, density, xlabel, logy, COLORS)
+    return finish(fig, ax, title, out, ncols=2)
 
 
 @styled
@@ -286,29 +263,38 @@ def plot_ratio_grid(
     ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
     # A fixed layout and no minor ticks: constrained layout over dozens of axes costs seconds.
-    fig = plt.figure(figsize=(4.2 * ncols, 4.4 * nrows + 0.6), layout="none")
-    outer = fig.add_gridspec(
-        nrows, ncols, left=0.07, right=0.98, bottom=0.08, top=0.88, wspace=0.35, hspace=0.35
-    )
-    handles: list[Any] = []
-    labels: list[str] = []
-    for i, panel in enumerate(panels):
-        if reference not in panel["hists"]:
-            raise KeyError(f"reference {reference!r} not among {list(panel['hists'])}")
-        inner = outer[i // ncols, i % ncols].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.0)
-        ax = fig.add_subplot(inner[0])
-        rax = fig.add_subplot(inner[1], sharex=ax)
-        ax.tick_params(labelbottom=False)
-        edges = _common_edges(panel["hists"], bins, panel.get("range"))
-        handles, labels = _draw_ratio(
-            ax, rax, panel["hists"], reference, edges, density, panel["xlabel"], False
-        )
-        ax.minorticks_off()
-        rax.minorticks_off()
-    fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.98, 0.995), ncols=len(labels))
-    if title:
-        fig.suptitle(title, x=0.02, ha="left")
-    return save_figure(fig, out)
+    with plt.rc_context({"font.size": 16, "figure.constrained_layout.use": False}):
+        height = 5.4 * nrows + 1.2
+        fig = plt.figure(figsize=(5.6 * ncols, height), layout="none")
+        outer = fig.add_gridspec(nrows, ncols, left=0.06, right=0.985, bottom=0.75 / height,
+                                 top=1 - 1.2 / height, wspace=0.32, hspace=0.3)  # fmt: skip
+        first = None
+        for i, panel in enumerate(panels):
+            if reference not in panel["hists"]:
+                raise KeyError(f"reference {reference!r} not among {list(panel['hists'])}")
+            inner = outer[i // ncols, i % ncols].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.0)
+            ax = fig.add_subplot(inner[0])
+            rax = fig.add_subplot(inner[1], sharex=ax)
+            ax.tick_params(labelbottom=False)
+            edges = common_edges(panel["hists"], bins, panel.get("range"))
+            xlabel = panel["xlabel"]
+            draw_ratio(ax, rax, panel["hists"], reference, edges, density, xlabel, False, COLORS)
+            ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
+            ax.minorticks_off()
+            rax.minorticks_off()
+            first = first or ax
+        handles, labels = first.get_legend_handles_labels()
+        band = [p for p in fig.axes[1].patches if p.get_label().endswith("stat. unc.")]
+        fig.legend(handles + band[:1], labels + [band[0].get_label()] if band else labels,
+                   loc="upper right", bbox_to_anchor=(0.985, 1.0), ncols=3)  # fmt: skip
+        # The label above the first panel, the title below it, the legend at the top right.
+        width = fig.get_size_inches()[0]
+        fig.text(0.06, 1 - 0.3 / height, EXPERIMENT, fontsize=22, fontweight="bold", va="top")
+        fig.text(0.06 + 1.45 / width, 1 - 0.3 / height, "Simulation", fontsize=18,
+                 fontstyle="italic", va="top")  # fmt: skip
+        if title:
+            fig.text(0.06, 1 - 0.75 / height, title, fontsize=16, va="top")
+        return save_figure(fig, out)
 
 
 # ------------------------------------------------------------------------ diagnostics
@@ -353,10 +339,13 @@ def plot_roc(
         ax.plot(grid, grid, color="0.3", ls="--", lw=1.2, label="random")
         ax.set_xlabel(r"background efficiency $\epsilon_B$")
         ax.set_ylabel(r"signal efficiency $\epsilon_S$")
-        ax.set_ylim(0, 1.02)
+        ax.set_ylim(0, 1.0)
         ax.legend(loc="lower right")
     ax.set_xlim(0, 1)
-    return finish(fig, ax, title, out)
+    artists = hep_label(ax, title, inside=rejection)  # a ROC curve fills the top left corner
+    if rejection:
+        fit_ylim(ax, [*artists, ax.get_legend()])
+    return save_figure(fig, out)
 
 
 @styled
@@ -378,21 +367,20 @@ def plot_loss(
     best = int(np.nanargmin(monitor))
 
     fig, ax = plt.subplots()
-    ax.plot(epoch, train, color=COLORS[0], label="training")
+    ax.plot(epoch, train, color=COLORS[0], marker="o", ms=5, label="training")
     if np.isfinite(val).any():
-        ax.plot(epoch, val, color=COLORS[1], label="validation")
-    ax.axvline(epoch[best], color="0.3", ls=":", lw=1.2)
+        ax.plot(epoch, val, color=COLORS[1], marker="s", ms=5, label="validation")
     ax.plot(
         epoch[best],
         monitor[best],
         marker="*",
-        ms=13,
+        ms=18,
         color=COLORS[2],
         ls="none",
         label=f"best epoch {epoch[best]:.0f} (loss {monitor[best]:.4g})",
     )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
+    ax.set_xlim(epoch.min() - 0.5, epoch.max() + 0.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.legend(loc="best")
-    return finish(fig, ax, title, out)
+    return finish(fig, ax, title, out, ncols=2)

@@ -8,6 +8,7 @@
 #   {signal}/seed{seed}/supervised/scores.h5   fully supervised upper bound
 #   {signal}/evaluation, summary, plots        scan results over seeds
 from hepflows.ad.config_checks import check_ad_config
+from hepflows.ad.names import method_name, physics_title
 
 AD = config["ad"]
 AD_DIR = f"{RESULTS}/ad"
@@ -127,6 +128,49 @@ def ad_report(path, caption, result, sb):
         subcategory="{signal}",
         labels={"result": result, "S/B": sb},
     )
+
+
+def ad_title(suffix="", injection=False):
+    """A params function: a figure's title in physics names (hepflows.ad.names), of a
+    (dataset, signal) or of one of its points: "non-resonant, Z' (3 TeV), S/B = 1%"."""
+
+    def title(w):
+        return physics_title(w.dataset, w.signal, w.inj if injection else None) + suffix
+
+    return title
+
+
+def ad_report_detail(path, caption, subcategory, **labels):
+    """A figure behind the summary (closure ratios, loss curves) in the HTML report, under
+    ad / {dataset} / ``subcategory``; ``labels`` are wildcard patterns, a method by its physics
+    name. They tell the figures of a subcategory apart."""
+
+    def expand(w):
+        names = dict(w.items())
+        if "method" in names:
+            names["method"] = method_name(names["method"])
+        return {k: v.format(**names) for k, v in labels.items()}
+
+    return report(
+        path,
+        caption=f"../../report/{caption}.rst",
+        category="ad / {dataset}",
+        subcategory=subcategory,
+        labels=expand,
+    )
+
+
+def ad_loss_curve(stem, model):
+    """A flow's loss curve: the PDF, and the PNG in the report (training, by model and seed;
+    the MC base flow, one per data set and seed, apart)."""
+    if model == "FETA base flow":
+        subcategory, sb = "training on MC", "none (MC)"
+    else:
+        subcategory, sb = "{signal}: training", "{inj}"
+    png = ad_report_detail(
+        f"{stem}.png", "loss", subcategory, model=model, seed="{seed}", **{"S/B": sb}
+    )
+    return [f"{stem}.pdf", png]
 
 
 AD_CLOSURE_SB = ", ".join(fmt_number(x) for x in AD["closure_injections"])

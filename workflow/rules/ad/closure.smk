@@ -10,13 +10,23 @@ rule ad_closure:
         scaler=AD_SCALER,
     output:
         json=f"{AD_POINT}/{{method}}/closure/closure.json",
-        plots=multiext(
-            f"{AD_POINT}/{{method}}/closure/ratios_",
-            "CR.pdf",
-            "CR.png",
-            "SR.pdf",
-            "SR.png",
-        ),
+        # The PNGs in the report (their PDF twins are the same figures for slides).
+        plots=[
+            path
+            for region in ("CR", "SR")
+            for path in (
+                f"{AD_POINT}/{{method}}/closure/ratios_{region}.pdf",
+                ad_report_detail(
+                    f"{AD_POINT}/{{method}}/closure/ratios_{region}.png",
+                    f"closure_ratios_{region}",
+                    "{signal}: closure ratios",
+                    method="{method}",
+                    region=region,
+                    seed="{seed}",
+                    **{"S/B": "{inj}"},
+                ),
+            )
+        ],
     log:
         ad_log(f"{AD_POINT_JOB}/{{method}}/closure"),
     benchmark:

@@ -23,7 +23,7 @@ rule ad_plot_max_sic:
     resources:
         **ad_resources("summary"),
     params:
-        title="{dataset}, {signal}",
+        title=ad_title(),
         cfg=as_json({"max_rel_unc": AD["evaluate"]["max_rel_unc"]}),
     shell:
         step(
@@ -57,7 +57,7 @@ rule ad_plot_sic_curves:
     resources:
         **ad_resources("summary"),
     params:
-        title=lambda w: f"{w.dataset}, {w.signal}, S/B = {float(w.inj):.2%}",
+        title=ad_title(injection=True),
     shell:
         step(
             "hepflows.ad.steps.plot_sic_curves --evaluations {input:q}"
@@ -87,11 +87,12 @@ rule ad_plot_closure:
     resources:
         **ad_resources("summary"),
     params:
-        title="{dataset}, {signal}",
+        title=ad_title(),
+        cfg=as_json({"folds": AD["closure"]["folds"], "seeds": len(AD["seeds"])}),
     shell:
         step(
-            "hepflows.ad.steps.plot_closure --table {input:q} --title {params.title:q}"
-            " --out {output:q}"
+            "hepflows.ad.steps.plot_closure --params {params.cfg:q} --table {input:q}"
+            " --title {params.title:q} --out {output:q}"
         )
 
 
@@ -118,7 +119,7 @@ rule ad_plot_weights:
         **ad_resources("summary"),
     params:
         labels=ad_weight_labels,
-        title=lambda w: f"{w.dataset}, {w.signal}, S/B = {float(w.inj):.2%}, SR templates",
+        title=ad_title(", SR templates", injection=True),
     shell:
         step(
             "hepflows.ad.steps.plot_weights --templates {input:q} --labels {params.labels}"

@@ -1,5 +1,6 @@
 # ad, 2. templates: context weights, SALAD reweighting, CATHODE generation and FETA morphing (its
-# MC base flow once per seed). The ideal template is static (samples.smk).
+# MC base flow once per seed). The ideal template is static (samples.smk). The flows' loss
+# curves go into the report (ad_loss_curve).
 AD_TEMPLATE_ARGS = (
     " --dataset {wildcards.dataset} --data-seed {wildcards.seed} --data {input.data:q}"
     " --mc {input.mc:q} --scaler {input.scaler:q}"
@@ -71,6 +72,7 @@ rule ad_generate:
         template=f"{AD_POINT}/generate/template.h5",
         template_cr=f"{AD_POINT}/generate/template_cr.h5",
         model=multiext(f"{AD_POINT}/generate/flow", ".pt", ".json"),
+        loss=ad_loss_curve(f"{AD_POINT}/generate/loss", "CATHODE flow"),
     log:
         ad_log(f"{AD_POINT_JOB}/generate"),
     benchmark:
@@ -89,12 +91,14 @@ rule ad_generate:
             [*AD_TEMPLATE_KEYS, "context_source", "kde_bandwidth"],
             method=AD["generate"],
         ),
+        title=ad_title(injection=True),
     shell:
         step(
             "hepflows.ad.steps.generate --params {params.cfg:q}"
             + AD_TEMPLATE_ARGS
             + " --context-weights {input.context_weights:q} --out {output.template:q}"
             " --out-cr {output.template_cr:q} --out-model {output.model:q}"
+            " --out-loss {output.loss:q} --title {params.title:q}"
         )
 
 
@@ -103,7 +107,10 @@ rule ad_morph_base:
         mc=AD_MC,
         scaler=AD_SCALER,
     output:
-        AD_MORPH_BASE_MODEL,
+        model=AD_MORPH_BASE_MODEL,
+        loss=ad_loss_curve(
+            f"{AD_STATIC}/morph_base/seed{{seed}}/loss", "FETA base flow"
+        ),
     log:
         ad_log("{dataset}/static/morph_base/seed{seed}"),
     benchmark:
@@ -123,7 +130,7 @@ rule ad_morph_base:
         step(
             "hepflows.ad.steps.morph_base --params {params.cfg:q} --dataset {wildcards.dataset}"
             " --data-seed {wildcards.seed} --mc {input.mc:q} --scaler {input.scaler:q}"
-            " --out-model {output:q}"
+            " --out-model {output.model:q} --out-loss {output.loss:q}"
         )
 
 
@@ -136,6 +143,7 @@ rule ad_morph:
         template=f"{AD_POINT}/morph/template.h5",
         template_cr=f"{AD_POINT}/morph/template_cr.h5",
         model=multiext(f"{AD_POINT}/morph/flow", ".pt", ".json"),
+        loss=ad_loss_curve(f"{AD_POINT}/morph/loss", "FETA top flow"),
     log:
         ad_log(f"{AD_POINT_JOB}/morph"),
     benchmark:
@@ -151,11 +159,12 @@ rule ad_morph:
         **ad_resources("morph"),
     params:
         cfg=ad_params(AD_TEMPLATE_KEYS, method=AD_MORPH_TOP),
+        title=ad_title(injection=True),
     shell:
         step(
             "hepflows.ad.steps.morph --params {params.cfg:q}"
             + AD_TEMPLATE_ARGS
             + " --context-weights {input.context_weights:q} --base-model {input.base:q}"
             " --out {output.template:q} --out-cr {output.template_cr:q}"
-            " --out-model {output.model:q}"
+            " --out-model {output.model:q} --out-loss {output.loss:q} --title {params.title:q}"
         )

@@ -11,11 +11,15 @@ from typing import Any
 
 from hepflows.ad.closure_checks import closure_aucs, closure_regions, closure_seed, ratio_panels
 from hepflows.ad.datasets import SPECS
+from hepflows.ad.names import DATASET_NAMES, method_name
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.event_files import read_table
 from hepflows.core.io import write_json
 from hepflows.core.plotting import plot_ratio_grid
 from hepflows.core.preprocessing import InputScaler
+
+# The truth a template is compared with, by region (hepflows.ad.closure_checks.closure_regions).
+TRUTH_NAMES = {"CR": "held-out CR data", "SR": "SR background"}
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
@@ -33,12 +37,19 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     )
     result = closure_aucs(regions, scaler, params, seed, log)
     write_json(args.out, {"method": args.method, "data_seed": args.data_seed, **result})
+    name = method_name(args.method)
     for region, (template, truth) in regions.items():
+        panels = ratio_panels(template, truth, scaler, args.dataset, args.method)
+        reference = TRUTH_NAMES.get(region, "truth")
+        keys = {"truth": reference, f"{args.method} template": f"{name} template"}
+        for panel in panels:
+            panel["hists"] = {keys.get(k, k): v for k, v in panel["hists"].items()}
         plot_ratio_grid(
-            ratio_panels(template, truth, scaler, args.dataset, args.method),
-            "truth",
+            panels,
+            reference,
             Path(args.out).parent / f"ratios_{region}.pdf",
-            title=f"{args.dataset}: {region} closure, {args.method}",
+            title=f"{DATASET_NAMES.get(args.dataset, args.dataset)}: {region} closure of the "
+            f"{name} template, data seed {args.data_seed}",
         )
 
 

@@ -9,6 +9,7 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.figures import add_loss_output, loss_curve
 from hepflows.ad.template_inputs import (
     read_context_weights,
     template_job,
@@ -25,6 +26,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     with template_job(args, params, "generate", log) as (inp, training):
         flow, spec, result = train_generate_flow(inp, method, **training)
         save_model(args.out_model[0], flow, {**spec, "best_epoch": result.best_epoch})
+        loss_curve(args, result.history, "CATHODE flow")
         weights = read_context_weights(args.context_weights, len(inp.mc_all))
         states = result.top_states[0] if result.top_states else None
         templates = generated_templates(
@@ -40,6 +42,7 @@ def parser() -> StepParser:
     p.add_output(
         "--out-model", nargs=2, metavar=("PT", "JSON"), help="the flow (state_dict and spec)"
     )
+    add_loss_output(p)
     return p
 
 

@@ -9,6 +9,7 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.figures import add_loss_output, loss_curve
 from hepflows.ad.template_inputs import (
     read_context_weights,
     template_job,
@@ -29,6 +30,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     with template_job(args, params, "morph", log) as (inp, training):
         model, spec, result = train_morph_top(inp, base, base_spec, method, **training)
         save_model(args.out_model[0], model, {**spec, "best_epoch": result.best_epoch})
+        loss_curve(args, result.history, "FETA top flow")
         weights = read_context_weights(args.context_weights, len(inp.mc_all))
         write_templates(args, morphed_templates(inp, model, method, weights, log), inp, params)
 
@@ -41,6 +43,7 @@ def parser() -> StepParser:
     p.add_output(
         "--out-model", nargs=2, metavar=("PT", "JSON"), help="base + top flow (state_dict and spec)"
     )
+    add_loss_output(p)
     return p
 
 

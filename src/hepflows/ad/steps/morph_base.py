@@ -7,6 +7,7 @@ import argparse
 import logging
 from typing import Any
 
+from hepflows.ad.figures import add_loss_output, loss_curve
 from hepflows.ad.templates import train_morph_base
 from hepflows.core.cli import StepParser, run_step, step_work
 from hepflows.core.event_files import read_table
@@ -28,6 +29,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         )
         # The spec stays exactly what builds the flow: the morph step rebuilds it from this file.
         save_model(args.out_model[0], flow, spec)
+        loss_curve(args, result.history, "FETA base flow (MC)")
         log.info(f"base flow saved (best epoch {result.best_epoch})")
 
 
@@ -38,6 +40,7 @@ def parser() -> StepParser:
     p.add_input("--mc", help="MC background (HDF5)")
     p.add_input("--scaler", help="input preprocessing (JSON)")
     p.add_output("--out-model", nargs=2, metavar=("PT", "JSON"), help="base flow")
+    add_loss_output(p)
     return p
 
 

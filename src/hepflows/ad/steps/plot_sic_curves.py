@@ -15,11 +15,12 @@ from hepflows.core.cli import StepParser, figure_parser, run_step
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
-    curves = {}
+    curves, n_seeds = {}, 0
     for path in args.evaluations:
         ev = read_evaluation(path)
         curves[ev["method"]] = {k: np.asarray(v, dtype=float) for k, v in ev["sic_curve"].items()}
-    plot_sic_vs_efficiency(ordered(curves), args.out[0], title=args.title)
+        n_seeds = max(n_seeds, len(ev["per_seed"]))
+    plot_sic_vs_efficiency(ordered(curves), args.out[0], title=args.title, n_seeds=n_seeds)
     log.info(f"wrote {args.out}")
 
 
