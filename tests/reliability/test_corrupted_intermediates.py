@@ -267,7 +267,8 @@ CLOSURE = {"method": "ideal", "data_seed": 1,
            "CR": {"aucs": [0.5, 0.52], "joint": {"aucs": [0.5, 0.53]}},
            "SR": {"aucs": [0.51], "joint": {"aucs": [0.52]}}}  # fmt: skip
 MAX_SIC_CSV = (
-    "method,injection,n_bkg_sr,max_sic_median,max_sic_p16,max_sic_p84\nideal,0.05,100,2,1.5,2.5\n"
+    "method,injection,n_bkg_sr,n_seeds,max_sic_median,max_sic_p16,max_sic_p84\n"
+    "ideal,0.05,100,3,2,1.5,2.5\n"
 )
 CLOSURE_CSV = "method,region,median,p16,p84,n\nideal,CR,0.5,0.49,0.52,2\n"
 
