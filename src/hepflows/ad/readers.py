@@ -51,10 +51,10 @@ def _require(path: Path, have: Sequence[str], need: Sequence[str], what: str) ->
 def read_lhco_table(path: str | Path, key: str = "df") -> pd.DataFrame:
     """The raw R&D table under ``key``, checked for the columns the analysis uses.
 
-    pandas' "fixed" and "table" layouts are read with h5py, numeric columns only: PyTables (behind
-    ``pd.read_hdf``) unpickles object columns and pickled metadata on read, so a tampered file
-    could run code. Nothing here unpickles.
-    """
+    pandas' "fixed" and "table" layouts are read with h5py, numeric blocks only, never through
+    PyTables: PyTables unpickles object columns and pickled metadata on read, so a tampered file
+    could run code. Object columns are refused unread and pickled column names are read as
+    opcodes (``pickletools``); nothing here unpickles."""
     path = _existing(path)
     try:
         with h5py.File(path, "r") as f:

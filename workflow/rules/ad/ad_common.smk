@@ -7,7 +7,7 @@
 #   {signal}/seed{seed}/s{inj}/{method}/       template, scores, closure
 #   {signal}/seed{seed}/supervised/scores.h5   fully supervised upper bound
 #   {signal}/evaluation, summary, plots        scan results over seeds
-from hepflows.ad.config_checks import check_ad_config
+from hepflows.ad.config_checks import check_ad_config, injections
 from hepflows.ad.names import method_name, physics_title
 
 AD = config["ad"]
@@ -85,11 +85,8 @@ def ad_methods(kind="all"):
 
 
 def ad_injections(dataset):
-    """A dataset's S/B scan: its own injections, or ad.injections."""
-    return [
-        fmt_number(x)
-        for x in AD["datasets"][dataset].get("injections", AD["injections"])
-    ]
+    """A dataset's S/B scan (its own injections, or ad.injections), as in paths."""
+    return [fmt_number(x) for x in injections(AD, dataset)]
 
 
 def ad_dataset_params(dataset, keys):
