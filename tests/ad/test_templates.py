@@ -89,7 +89,8 @@ def test_an_ensemble_split_over_jobs_scores_as_one_job():
         for s in ([5, 6], [7])
     ]
     assert whole.shape == (3, 200)
-    np.testing.assert_allclose(np.vstack(parts), whole, rtol=0, atol=1e-6)
+    # Bitwise: with one member, baddbmm's output layer took another kernel and drifted by 5e-8.
+    np.testing.assert_array_equal(np.vstack(parts), whole)
     # Without the shared batch order the last member trains differently.
     alone = train_member_scores(*args, n_members=1, seeds=[7], device="cpu")
     assert np.abs(alone[0] - whole[2]).max() > 1e-4
