@@ -10,7 +10,13 @@ import torch
 
 import hepflows
 from hepflows.core.io import DataError
-from hepflows.core.models import load_model, model_paths, register_builder, save_model
+from hepflows.core.models import (
+    architecture,
+    load_model,
+    model_paths,
+    register_builder,
+    save_model,
+)
 from hepflows.core.preprocessing import Preprocessor
 
 
@@ -155,3 +161,18 @@ def test_the_same_model_writes_the_same_bytes(tmp_path):
     for folder in ("a", "b"):
         save_model(tmp_path / folder / "model", model, {"kind": "linear"})
     assert (tmp_path / "a/model.pt").read_bytes() == (tmp_path / "b/model.pt").read_bytes()
+
+
+def test_facts_of_the_training_travel_beside_the_spec(tmp_path, trained):
+    """A flow saved with its best epoch loads back: the builder sees the architecture alone (a
+    best_epoch key inside the spec made the generate and morph flows unloadable)."""
+    import hepflows.core.flows  # noqa: F401  (registers kind 'flow')
+    from hepflows.core.flows import build_flow
+
+    spec = {"kind": "flow", "type": "maf", "features": 2, "context": 1, "transforms": 2,
+            "hidden": [8, 8]}  # fmt: skip
+    save_model(tmp_path / "flow", build_flow(spec), spec, trained={"best_epoch": 7})
+    _, back = load_model(tmp_path / "flow")
+    assert back["trained"] == {"best_epoch": 7} and architecture(back) == spec
+    with pytest.raises(ValueError, match=r"must not hold \['trained'\]"):
+        save_model(tmp_path / "clf", trained, {**SPEC, "trained": {}})

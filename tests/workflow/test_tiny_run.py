@@ -20,9 +20,11 @@ import pandas as pd
 import pytest
 import yaml
 
+import hepflows.core.flows  # noqa: F401  (registers the flow kinds load_model builds)
 from hepflows.ad.regions import sr_mask
 from hepflows.core.event_files import read_table
 from hepflows.core.io import read_json
+from hepflows.core.models import architecture, load_model
 
 from helpers import ENV, ROOT, SNAKEMAKE, dry_run, overlay, snakemake, tiny_args
 
@@ -60,7 +62,11 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     base_spec = read_json(tiny_run / "ad/nonres/static/morph_base/seed1/flow.json")
     for inj in ("0", "0.05"):
         morph_spec = read_json(base / f"seed1/s{inj}/morph/flow.json")
-        assert morph_spec["base"] == {k: v for k, v in base_spec.items() if k != "hepflows_version"}
+        assert morph_spec["base"] == architecture(base_spec)
+    # The saved flows load back (their best epoch beside the spec, not in it).
+    for stem in ("seed1/s0/generate/flow", "seed1/s0.05/morph/flow"):
+        flow, spec = load_model(base / stem)
+        assert not flow.training and spec["trained"]["best_epoch"] >= 1
     # morph oversamples x2 here: two base-flow draws per MC SR context, each with its weight.
     mc = read_table(tiny_run / "ad/nonres/static/mc.h5")
     sr = yaml.safe_load((ROOT / "config/test.yaml").read_text())["ad"]["datasets"]["nonres"]["sr"]

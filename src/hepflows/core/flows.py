@@ -387,22 +387,13 @@ def build_top_model(base_spec: dict, top_spec: dict) -> TopFlowModel:
     return TopFlowModel(build_flow(base_spec), top, condition_top=top_n["context"] > 0)
 
 
-# Metadata that models.save_model adds to a saved spec; not an architecture setting.
-_REGISTRY_META_KEYS = ("hepflows_version",)
-
-
-def _strip_registry_meta(spec: dict) -> dict:
-    return {k: v for k, v in spec.items() if k not in _REGISTRY_META_KEYS}
-
-
 def _build_flow_from_spec(spec: dict) -> Flow:
-    """Registry entry point: accepts a spec as saved by models.save_model."""
-    return build_flow(_strip_registry_meta(spec))
+    """Registry entry point (models.load_model hands over the spec without its saved meta)."""
+    return build_flow(spec)
 
 
 def _build_top_from_spec(spec: dict) -> TopFlowModel:
     """Registry entry point for {"kind": "top_flow", "base": {...}, "top": {...}}."""
-    spec = _strip_registry_meta(spec)
     unknown = sorted(set(spec) - _TOP_KEYS)
     if unknown:
         raise ValueError(f"unknown top_flow spec key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}")

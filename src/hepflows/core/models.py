@@ -59,11 +59,30 @@ def model_paths(stem: str | Path) -> tuple[Path, Path]:
     return Path(stem + ".pt"), Path(stem + ".json")
 
 
-def save_model(stem: str | Path, model: torch.nn.Module, spec: dict) -> None:
-    """Write ``<stem>.pt`` (state dict on CPU), then ``<stem>.json`` (spec), each atomically."""
+# Written beside a spec by save_model, not part of it: a builder never sees them.
+SAVED_META = ("hepflows_version", "trained")
+
+
+def architecture(spec: Mapping[str, Any]) -> dict:
+    """A saved spec without what save_model wrote beside it: what rebuilds the model."""
+    return {k: v for k, v in spec.items() if k not in SAVED_META}
+
+
+def save_model(
+    stem: str | Path,
+    model: torch.nn.Module,
+    spec: dict,
+    trained: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``<stem>.pt`` (state dict on CPU), then ``<stem>.json`` (spec, and under
+    ``trained`` facts of the training such as the best epoch), each atomically."""
     if not isinstance(spec, Mapping) or not isinstance(spec.get("kind"), str):
         raise ValueError("model spec must be a dict with a string 'kind'")
+    if set(spec) & set(SAVED_META):
+        raise ValueError(f"model spec must not hold {sorted(set(spec) & set(SAVED_META))}")
     full = {**spec, "hepflows_version": hepflows.__version__}
+    if trained:
+        full["trained"] = dict(trained)
     _dumps(full)  # fail on a non-JSON spec before anything is written
     pt_path, json_path = model_paths(stem)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -102,7 +121,7 @@ def load_model(
     ):
         raise DataError(f"{pt_path}: expected a state dict of tensors")
     try:
-        model = builder(dict(spec))
+        model = builder(architecture(spec))
     except Exception as exc:
         if isinstance(exc, KeyError):  # the builders read their keys straight from the spec
             require(spec, [str(exc.args[0])], json_path, expected=f"a model spec of kind {kind!r}")

@@ -25,7 +25,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     method = params["method"]
     with template_job(args, params, "generate", log) as (inp, training):
         flow, spec, result = train_generate_flow(inp, method, **training)
-        save_model(args.out_model[0], flow, {**spec, "best_epoch": result.best_epoch})
+        save_model(args.out_model[0], flow, spec, trained={"best_epoch": result.best_epoch})
         loss_curve(args, result.history, "CATHODE flow")
         weights = read_context_weights(args.context_weights, len(inp.mc_all))
         states = result.top_states[0] if result.top_states else None

@@ -18,18 +18,16 @@ from hepflows.ad.template_inputs import (
 )
 from hepflows.ad.templates import morphed_templates, train_morph_top
 from hepflows.core.cli import StepParser, run_step
-from hepflows.core.models import load_model, save_model
-
-_SAVED_ONLY = ("hepflows_version",)  # written beside a spec, not part of it
+from hepflows.core.models import architecture, load_model, save_model
 
 
 def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) -> None:
     method = params["method"]
     base, saved = load_model(args.base_model[0])
-    base_spec = {k: v for k, v in saved.items() if k not in _SAVED_ONLY}
+    base_spec = architecture(saved)
     with template_job(args, params, "morph", log) as (inp, training):
         model, spec, result = train_morph_top(inp, base, base_spec, method, **training)
-        save_model(args.out_model[0], model, {**spec, "best_epoch": result.best_epoch})
+        save_model(args.out_model[0], model, spec, trained={"best_epoch": result.best_epoch})
         loss_curve(args, result.history, "FETA top flow")
         weights = read_context_weights(args.context_weights, len(inp.mc_all))
         write_templates(args, morphed_templates(inp, model, method, weights, log), inp, params)
