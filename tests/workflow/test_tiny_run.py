@@ -296,8 +296,9 @@ def test_an_ensemble_split_over_jobs_gives_the_same_scores(tiny_run, tmp_path):
     for m in methods:
         assert sorted(p.name for p in (point / m).glob("part*")) == ["part0", "part1"]
         diffs[m] = float(np.abs(read_table(point / m / "scores.h5").data - before[m]).max())
-    # Exactly: a member's arithmetic does not depend on how many members share its network.
-    assert diffs == dict.fromkeys(methods, 0.0), diffs
+    # A member's arithmetic does not depend on how many members share its network (morph drifted
+    # by 8.4e-4 while it did); what is left is the rounding of the mean stored as float32.
+    assert all(diffs[m] <= 1e-6 for m in methods), diffs
 
 
 def test_a_dataset_sets_its_own_weight_cut(tiny_run, tmp_path):
