@@ -117,14 +117,20 @@ def _aucs(
 
 
 def ratio_panels(
-    template: EventTable, truth: EventTable, scaler: InputScaler, dataset: str, method: str
+    template: EventTable,
+    truth: EventTable,
+    scaler: InputScaler,
+    dataset: str,
+    labels: tuple[str, str],
 ) -> list[dict[str, Any]]:
-    """One ratio panel per column (context first), template against truth."""
+    """One ratio panel per column (context first), template against truth; ``labels`` names
+    (truth, template) in the legend."""
+    truth_label, template_label = labels
     return [
         {
             "hists": {
-                "truth": (truth.col(column), None),
-                f"{method} template": (template.col(column), template.weights),
+                truth_label: (truth.col(column), None),
+                template_label: (template.col(column), template.weights),
             },
             "xlabel": axis_label(dataset, column),
             "range": _display_range(truth.col(column)),

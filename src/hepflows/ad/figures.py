@@ -1,6 +1,6 @@
 """The figures of the anomaly-detection analysis: max SIC against S/B, SIC curves, closure AUC
-per method, template weights, in the house style of :mod:`hepflows.core.plotting`; and the
-physics names they show for the workflow's keys (methods, signals, data sets)."""
+per method, template weights and the loss curves of the template trainings, in the house style
+of :mod:`hepflows.core.plotting`, under the physics names of :mod:`hepflows.ad.names`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from hepflows.ad.names import (
-    DATASET_NAMES,
-    METHOD_NAMES,
-    SIGNAL_NAMES,
-    method_name,
-    physics_title,
-)
+from hepflows.ad.names import DATASET_NAMES, METHOD_NAMES, method_name
 from hepflows.core.cli import StepParser
 from hepflows.core.plotting import (
     COLORS,
@@ -99,19 +93,14 @@ def closure_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "DATASET_NAMES",
-    "add_loss_output",
-    "loss_curve",
-    "METHOD_NAMES",
     "METHOD_ORDER",
-    "SIGNAL_NAMES",
+    "add_loss_output",
     "band_title",
     "closure_rows",
+    "loss_curve",
     "max_sic_curves",
-    "method_name",
     "no_signal_band",
     "ordered",
-    "physics_title",
     "plot_closure_summary",
     "plot_max_sic_vs_sb",
     "plot_sic_vs_efficiency",
@@ -346,11 +335,9 @@ def plot_weights(
 
 def add_loss_output(p: StepParser) -> None:
     """A training step's loss curve (optional: without it the step draws none) and its title."""
-    action = p.add_argument("--out-loss", nargs=2, metavar=("PDF", "PNG"), default=None,
-                            help="the loss curve of the training")  # fmt: skip
-    p.output_dests.append(action.dest)
-    if not any(a.dest == "title" for a in p._actions):
-        p.add_argument("--title", default="", help="what was trained on, for the loss curve")
+    p.add_output("--out-loss", nargs=2, metavar=("PDF", "PNG"), required=False, default=None,
+                 help="the loss curve of the training")  # fmt: skip
+    p.add_argument("--title", default="", help="what was trained on, for the loss curve")
 
 
 def loss_curve(args: Any, history: Sequence[Mapping[str, Any]], model: str) -> None:

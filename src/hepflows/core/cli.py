@@ -44,7 +44,10 @@ class StepParser(argparse.ArgumentParser):
         self.input_dests.append(action.dest)
 
     def add_output(self, *flags: str, **kwargs: Any) -> None:
-        action = self.add_argument(*flags, required=True, **kwargs)
+        """An output file (or files): removed when the step fails (``required=False``: an
+        optional one, removed only when given)."""
+        kwargs.setdefault("required", True)
+        action = self.add_argument(*flags, **kwargs)
         self.output_dests.append(action.dest)
 
 

@@ -157,10 +157,10 @@ def ad_report_detail(path, caption, subcategory, **labels):
     )
 
 
-def ad_loss_curve(stem, model):
+def ad_loss_curve(stem, model, mc_only=False):
     """A flow's loss curve: the PDF, and the PNG in the report (training, by model and seed;
-    the MC base flow, one per data set and seed, apart)."""
-    if model == "FETA base flow":
+    a flow of the MC alone, one per data set and seed, apart)."""
+    if mc_only:
         subcategory, sb = "training on MC", "none (MC)"
     else:
         subcategory, sb = "{signal}: training", "{inj}"

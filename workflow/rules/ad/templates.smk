@@ -109,7 +109,7 @@ rule ad_morph_base:
     output:
         model=AD_MORPH_BASE_MODEL,
         loss=ad_loss_curve(
-            f"{AD_STATIC}/morph_base/seed{{seed}}/loss", "FETA base flow"
+            f"{AD_STATIC}/morph_base/seed{{seed}}/loss", "FETA base flow", mc_only=True
         ),
     log:
         ad_log("{dataset}/static/morph_base/seed{seed}"),

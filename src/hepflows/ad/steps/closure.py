@@ -39,13 +39,9 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
     write_json(args.out, {"method": args.method, "data_seed": args.data_seed, **result})
     name = method_name(args.method)
     for region, (template, truth) in regions.items():
-        panels = ratio_panels(template, truth, scaler, args.dataset, args.method)
         reference = TRUTH_NAMES.get(region, "truth")
-        keys = {"truth": reference, f"{args.method} template": f"{name} template"}
-        for panel in panels:
-            panel["hists"] = {keys.get(k, k): v for k, v in panel["hists"].items()}
         plot_ratio_grid(
-            panels,
+            ratio_panels(template, truth, scaler, args.dataset, (reference, f"{name} template")),
             reference,
             Path(args.out).parent / f"ratios_{region}.pdf",
             title=f"{DATASET_NAMES.get(args.dataset, args.dataset)}: {region} closure of the "

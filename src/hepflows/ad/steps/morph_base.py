@@ -27,8 +27,8 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
             checkpoint=work / "train.ckpt",
             log=log,
         )
-        # The spec stays exactly what builds the flow: the morph step rebuilds it from this file.
-        save_model(args.out_model[0], flow, spec)
+        # The morph step rebuilds the flow from this spec (its best epoch sits beside it).
+        save_model(args.out_model[0], flow, spec, trained={"best_epoch": result.best_epoch})
         loss_curve(args, result.history, "FETA base flow (MC)")
         log.info(f"base flow saved (best epoch {result.best_epoch})")
 
