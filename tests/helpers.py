@@ -147,3 +147,26 @@ def legend_bottom(fig) -> float:
     to_data = ax.transData.inverted()
     boxes = [ax.get_legend(), *ax.texts]
     return min(to_data.transform(b.get_window_extent(renderer))[:, 1].min() for b in boxes)
+
+
+def random_cones(
+    n: int, slots: int, seed: int, *, max_count: int, padding: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cone particles (pt_rel, d_eta, d_phi, pid), (n, slots, 4), with 1 .. max_count - 1 real
+    particles per event and none in event 0 (the empty cone every reader and EFP must survive);
+    the padding slots hold ``padding`` (NaN: no consumer may read them)."""
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, max_count, n)
+    counts[0] = 0
+    mask = np.arange(slots)[None, :] < counts[:, None]
+    particles = np.stack(
+        [
+            rng.exponential(0.05, (n, slots)) + 1e-3,
+            rng.uniform(-0.3, 0.3, (n, slots)),
+            rng.uniform(-0.3, 0.3, (n, slots)),
+            rng.choice([22.0, 130.0, 211.0, -211.0], (n, slots)),
+        ],
+        axis=-1,
+    )
+    particles[~mask] = padding
+    return particles, mask
