@@ -178,3 +178,15 @@ def test_the_conda_environment_holds_what_the_steps_import():
     setup = (ROOT / "scripts/setup.sh").read_text()
     torch = next(d for d in pip if d.startswith("torch"))
     assert f'"{torch}"' in setup
+
+
+def test_the_conda_environment_rebuilds_wasserstein_as_setup_does():
+    """energyflow imports only with wasserstein built against numpy 2: Snakemake runs the
+    post-deploy script found beside envs/hepflows.yaml, which rebuilds it as setup.sh does."""
+    script = (ROOT / "envs/hepflows.post-deploy.sh").read_text()
+    setup = " ".join((ROOT / "scripts/setup.sh").read_text().replace("\\\n", " ").split())
+    for flag in ("--no-cache-dir", "--no-build-isolation", "--no-binary wasserstein",
+                 "--force-reinstall", "--no-deps", "wasserstein==1.0.1"):  # fmt: skip
+        assert flag in script and flag in setup, flag
+    env = yaml.safe_load((ROOT / "envs/hepflows.yaml").read_text())["dependencies"]
+    assert "cxx-compiler" in " ".join(d for d in env if isinstance(d, str))

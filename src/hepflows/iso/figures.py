@@ -10,10 +10,9 @@ model's colour follows its position in the input.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import matplotlib.pyplot as plt
 import mplhep
@@ -23,14 +22,12 @@ from matplotlib.artist import Artist
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from hepflows.core import plotting
 from hepflows.core.plotting import (
-    BAND_ALPHA,
     COLORS,
     as_array,
-    band_line,
     finish,
     fit_ylim,
     hep_label,
@@ -42,15 +39,14 @@ from hepflows.core.plotting import (
 from hepflows.iso.mass_fit import PARAMETERS, BinnedComparison, MassFit, component_pdfs
 
 __all__ = [
+    "CURVE_KINDS",
     "MAX_CURVE_POINTS",
-    "efp_label",
+    "check_same_length",
+    "nonempty_array",
     "plot_auc_table",
-    "plot_cone_scan",
-    "plot_efp_search",
     "plot_isolation",
     "plot_mass_fit",
-    "plot_rejection",
-    "plot_roc_curves",
+    "thin_curve",
 ]
 
 # A ROC curve has a point per event; more than this many are thinned for drawing (a PDF with
@@ -58,26 +54,26 @@ __all__ = [
 MAX_CURVE_POINTS = 2000
 MASS_LABEL = r"$m_{\mu\mu}$ [GeV]"
 ISO_LABEL = r"relative isolation $\sum p_\mathrm{T}(\Delta R < R)\,/\,p_\mathrm{T}^{\mu}$"
-_KINDS = ("sPlot", "truth")
+CURVE_KINDS = ("sPlot", "truth")
 # (n sigma, colour) of the pull bands, drawn outermost first
 _PULL_BANDS = ((2.0, "#ffd966"), (1.0, "#93c47d"))
 
 
-def _nonempty(values: Any, what: str) -> np.ndarray:
+def nonempty_array(values: Any, what: str) -> np.ndarray:
     arr = as_array(values)
     if arr.size == 0:
         raise ValueError(f"{what}: expected at least one value, got none")
     return arr
 
 
-def _same_length(what: str, **arrays: np.ndarray) -> None:
+def check_same_length(what: str, **arrays: np.ndarray) -> None:
     sizes = {k: np.asarray(v).size for k, v in arrays.items()}
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{k} {n}" for k, n in sizes.items())
         raise ValueError(f"{what}: expected arrays of equal length, got {listed}")
 
 
-def _thin(*arrays: np.ndarray, n_max: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, ...]:
+def thin_curve(*arrays: np.ndarray, n_max: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, ...]:
     """Every k-th point and the last: an sPlot curve need not be monotone, so it is not
     interpolated, only sampled in threshold order."""
     n = arrays[0].size
@@ -216,312 +212,6 @@ def plot_mass_fit(
 # --------------------------------------------------------------------------- ROC curves
 
 
-def _curves(curves: Mapping[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    if not curves:
-        raise ValueError("ROC curves: expected at least one {label: (fpr, tpr)}, got none")
-    out = {}
-    for label, curve in curves.items():
-        if len(curve) != 2:
-            raise ValueError(f"{label}: expected a pair (fpr, tpr), got {len(curve)} items")
-        fpr, tpr = (_nonempty(curve[0], f"{label} fpr"), _nonempty(curve[1], f"{label} tpr"))
-        _same_length(label, fpr=fpr, tpr=tpr)
-        out[str(label)] = (fpr, tpr)
-    return out
-
-
-def _bands(
-    bands: Mapping[str, Any] | None, labels: Sequence[str]
-) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each band as (fpr, tpr_lo, tpr_hi): TPR quantiles at fixed FPR over the replicas."""
-    out = {}
-    for label, band in (bands or {}).items():
-        if label not in labels:
-            raise ValueError(f"band {label!r}: expected one of the curves {list(labels)}")
-        if len(band) != 3:
-            raise ValueError(f"band {label!r}: expected (fpr, tpr_lo, tpr_hi), got {len(band)}")
-        fpr, lo, hi = (_nonempty(b, f"band {label!r}") for b in band)
-        _same_length(f"band {label!r}", fpr=fpr, tpr_lo=lo, tpr_hi=hi)
-        out[label] = (fpr, lo, hi)
-    return out
-
-
-def _auc_label(label: str, fpr: np.ndarray, tpr: np.ndarray, auc: Any) -> str:
-    """The AUC given (value or (mean, error)), else the signed trapezoid of the curve as drawn
-    in threshold order (the sPlot AUC's definition)."""
-    if auc is None:
-        return f"{label} (AUC = {float(np.trapezoid(tpr, fpr)):.3f})"
-    if np.ndim(auc) == 0:
-        return f"{label} (AUC = {float(auc):.4f})"
-    mean, err = (float(a) for a in auc)
-    return rf"{label} (AUC = {mean:.4f} $\pm$ {err:.4f})"
-
-
-def _axis_names(kind: str) -> tuple[str, str]:
-    if kind not in _KINDS:
-        raise ValueError(f"kind: expected one of {_KINDS}, got {kind!r}")
-    how = "sPlot" if kind == "sPlot" else "truth"
-    return (f"non-prompt efficiency (FPR, {how})", f"prompt efficiency (TPR, {how})")
-
-
-@styled
-def plot_roc_curves(
-    curves: Mapping[str, Any],
-    out: str | Path,
-    *,
-    kind: Literal["sPlot", "truth"] = "sPlot",
-    bands: Mapping[str, Any] | None = None,
-    band_label: str = "16-84% over bootstrap replicas",
-    auc: Mapping[str, Any] | None = None,
-    title: str = "",
-) -> list[Path]:
-    """TPR (prompt efficiency) against FPR (non-prompt efficiency) per model: the paper's
-    comparison of isolation, EFP and PFN classifiers.
-
-    ``curves[label] = (fpr, tpr)`` in threshold order (as from
-    :func:`hepflows.iso.splot.splot_roc`; sPlot curves may step back and are drawn as they
-    are); ``bands[label] = (fpr, tpr_lo, tpr_hi)`` on a common FPR grid over the replicas,
-    described by ``band_label`` in the legend; ``auc[label]`` a value or (mean, error) for the
-    legend (else the curve's own trapezoid). ``kind`` says whose efficiencies they are.
-    """
-    xlabel, ylabel = _axis_names(kind)
-    data = _curves(curves)
-    band_data = _bands(bands, list(data))
-    auc = auc or {}
-    fig, ax = plt.subplots()
-    handles, labels = [], []
-    for i, (label, (fpr, tpr)) in enumerate(data.items()):
-        color = COLORS[i % len(COLORS)]
-        if label in band_data:
-            bx, lo, hi = band_data[label]
-            ax.fill_between(bx, lo, hi, color=color, alpha=BAND_ALPHA, lw=0)
-        (line,) = ax.plot(*_thin(fpr, tpr), color=color, lw=2)
-        handles.append(line)
-        labels.append(_auc_label(label, fpr, tpr, auc.get(label)))
-    (random,) = ax.plot([0, 1], [0, 1], color="0.3", ls="--", lw=1.2)
-    handles.append(random)
-    labels.append("random")
-    if band_data:
-        handles.append(Patch(color="0.5", alpha=BAND_ALPHA, lw=0))
-        labels.append(band_label)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(handles, labels, loc="lower right", fontsize="x-small")
-    hep_label(ax, title, inside=False)  # a ROC curve fills the top left corner
-    return plotting.save_figure(fig, out)  # through the module: the tests spy on it
-
-
-@styled
-def plot_rejection(
-    curves: Mapping[str, Any],
-    out: str | Path,
-    *,
-    kind: Literal["sPlot", "truth"] = "sPlot",
-    bands: Mapping[str, Any] | None = None,
-    band_label: str = "16-84% over bootstrap replicas",
-    auc: Mapping[str, Any] | None = None,
-    min_tpr: float = 0.05,
-    title: str = "",
-) -> list[Path]:
-    """Non-prompt rejection 1/FPR (log) against prompt efficiency TPR: the working points an
-    isolation cut is quoted at, where the ROC's differences near FPR = 0 are invisible.
-
-    Inputs as for :func:`plot_roc_curves`; a band (TPR quantiles at fixed FPR) is drawn
-    horizontally. Points with FPR <= 0 (an sPlot curve's first steps) are left out, and the
-    y range holds the curves for TPR >= ``min_tpr``: below, 1/FPR rests on a handful of events.
-    """
-    _, tpr_label = _axis_names(kind)
-    data = _curves(curves)
-    band_data = _bands(bands, list(data))
-    auc = auc or {}
-    fig, ax = plt.subplots()
-    handles, labels = [], []
-    top = 1.0
-    for i, (label, (fpr, tpr)) in enumerate(data.items()):
-        color = COLORS[i % len(COLORS)]
-        keep = fpr > 0
-        x, y = tpr[keep], 1.0 / fpr[keep]
-        if label in band_data:
-            bx, lo, hi = band_data[label]
-            ok = bx > 0
-            ax.fill_betweenx(1.0 / bx[ok], lo[ok], hi[ok], color=color, alpha=BAND_ALPHA, lw=0)
-        (line,) = ax.plot(*_thin(x, y), color=color, lw=2)
-        seen = y[(x >= min_tpr) & np.isfinite(y)]
-        top = max(top, float(seen.max(initial=1.0)))
-        handles.append(line)
-        labels.append(_auc_label(label, fpr, tpr, auc.get(label)))
-    grid = np.linspace(0.01, 1.0, 200)
-    (random,) = ax.plot(grid, 1.0 / grid, color="0.3", ls="--", lw=1.2)
-    handles.append(random)
-    labels.append("random")
-    if band_data:
-        handles.append(Patch(color="0.5", alpha=BAND_ALPHA, lw=0))
-        labels.append(band_label)
-    ax.set_yscale("log")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(1.0, 1.5 * top)
-    ax.set_xlabel(tpr_label)
-    ax.set_ylabel(f"non-prompt rejection 1/FPR ({kind})")
-    # The curves fall from the top left: the legend goes top right, the label above the axes.
-    legend = ax.legend(handles, labels, loc="upper right", fontsize="x-small")
-    fit_ylim(ax, [legend])
-    hep_label(ax, title, inside=False)
-    return plotting.save_figure(fig, out)  # through the module: the tests spy on it
-
-
-# --------------------------------------------------------------------------- cone scan
-
-
-@styled
-def plot_cone_scan(
-    n_cones: Sequence[int] | np.ndarray,
-    auc_mean: Sequence[float] | np.ndarray,
-    auc_err: Sequence[float] | np.ndarray,
-    out: str | Path,
-    *,
-    reference: Mapping[str, tuple[float, float]] | None = None,
-    label: str = "N cones + sum pT",
-    n_folds: int | None = None,
-    kind: str = "sPlot",
-    title: str = "",
-) -> list[Path]:
-    """How much each added isolation cone buys: AUC against the number of cones N (radii up
-    to R = 0.45), with the mean +- std over the cross-validation folds.
-
-    ``reference[label] = (auc, error)`` (e.g. the PFN) is drawn as a line with a +-error band:
-    the gap the cones leave to the particles.
-    """
-    n = _nonempty(n_cones, "cone scan n_cones")
-    mean = _nonempty(auc_mean, "cone scan auc_mean")
-    err = _nonempty(auc_err, "cone scan auc_err")
-    _same_length("cone scan", n_cones=n, auc_mean=mean, auc_err=err)
-    if np.any(err < 0) or not np.all(np.isfinite(err)):
-        raise ValueError("cone scan auc_err: expected finite errors >= 0")
-    order = np.argsort(n)
-    n, mean, err = n[order], mean[order], err[order]
-    fig, ax = plt.subplots()
-    points = ax.errorbar(n, mean, yerr=err, fmt="o", ms=9, color=COLORS[0], capsize=4, lw=2,
-                         zorder=3)  # fmt: skip
-    refs: list[Any] = []
-    names: list[str] = []
-    lows, highs = [mean - err], [mean + err]
-    x = np.array([n.min() - 0.5, n.max() + 0.5])
-    for i, (name, (value, error)) in enumerate((reference or {}).items()):
-        color = COLORS[(i + 2) % len(COLORS)]
-        refs.append(band_line(ax, x, np.full(2, value), np.full(2, value - error),
-                              np.full(2, value + error), color, ls="--", lw=2))  # fmt: skip
-        names.append(rf"{name} ($\pm$ {error:.4f})" if error > 0 else name)
-        lows.append(np.array([value - error]))
-        highs.append(np.array([value + error]))
-    lo, hi = float(np.min(np.concatenate(lows))), float(np.max(np.concatenate(highs)))
-    pad = 0.08 * (hi - lo or 0.01)
-    ax.set_ylim(lo - pad, hi + pad)
-    ax.set_xlim(*x)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-    ax.xaxis.set_minor_locator(FixedLocator(n) if n.size <= 30 else NullLocator())
-    ax.set_xlabel("number of isolation cones N")
-    ax.set_ylabel(f"AUC ({kind})")
-    folds = f"{n_folds} " if n_folds else ""
-    return finish(fig, ax, title, out, handles=[points, *refs], labels=[label, *names],
-                  legend_title=f"mean $\\pm$ std over {folds}CV folds")  # fmt: skip
-
-
-# --------------------------------------------------------------------------- EFP search
-
-_COLUMN = re.compile(r"^efp_k(?P<kappa>-?[\d.]+)_b(?P<beta>[\d.]+)_(?P<index>\d+)$")
-
-
-def efp_label(step: Mapping[str, Any]) -> str:
-    """An EFP as a physicist names it: its graph's vertices n and edges d with kappa and beta
-    (from the step's "n", "d", "kappa", "beta" if the step recorded them), else the
-    (kappa, beta, index) of its column name ``efp_k{kappa}_b{beta}_{index}``, else the name
-    or the feature's index as given."""
-    if all(k in step for k in ("n", "d", "kappa", "beta")):
-        kappa, beta = float(step["kappa"]), float(step["beta"])
-        return f"n={int(step['n'])}, d={int(step['d'])}\n$\\kappa$={kappa:g}, $\\beta$={beta:g}"
-    name = str(step.get("feature_name") or "")
-    match = _COLUMN.match(name)
-    if match:
-        return f"EFP {match['index']}\n$\\kappa$={match['kappa']}, $\\beta$={match['beta']}"
-    return name or f"feature {step.get('feature', '?')}"
-
-
-@styled
-def plot_efp_search(
-    steps: Sequence[Mapping[str, Any]],
-    out: str | Path,
-    *,
-    pfn_auc: float | tuple[float, float] | None = None,
-    start: Mapping[str, float] | None = None,
-    start_label: str = "9 cones + sum pT",
-    reference_label: str = "PFN",
-    kind: str = "sPlot",
-    title: str = "",
-) -> list[Path]:
-    """The guided search's trajectory: after each added EFP, the retrained model's AUC (top)
-    and its decision ordering with the PFN (ADO, bottom), the chosen EFP as the tick label.
-    One good EFP should close most of the gap to the PFN (``pfn_auc``: value or (value,
-    error)); ``start`` ({"auc", "model_ado"}) is the model before the first EFP, at 0.
-    """
-    if not steps:
-        raise ValueError("EFP search: expected at least one step (SearchStep.to_dict()), got none")
-    for i, s in enumerate(steps):
-        missing = [k for k in ("iteration", "auc", "model_ado") if k not in s]
-        if missing:
-            raise ValueError(f"EFP search step {i}: expected keys iteration, auc, model_ado; "
-                             f"missing {missing}")  # fmt: skip
-    rows = sorted(steps, key=lambda s: int(s["iteration"]))
-    it = np.array([int(s["iteration"]) for s in rows], dtype=float)
-    auc = np.array([float(s["auc"]) for s in rows])
-    model_ado = np.array([float(s["model_ado"]) for s in rows])
-    ticks = [efp_label(s) for s in rows]
-    if start is not None:
-        it = np.r_[0.0, it]
-        auc = np.r_[float(start["auc"]), auc]
-        model_ado = np.r_[float(start["model_ado"]), model_ado]
-        ticks = [start_label, *ticks]
-
-    height = 11.0 if len(ticks) <= 6 else 12.5
-    fig, (ax, dax) = plt.subplots(2, 1, sharex=True, height_ratios=(3, 2), figsize=(10, height))
-    fig.get_layout_engine().set(h_pad=0.0, hspace=0.0)
-    ax.plot(it, auc, marker="o", ms=9, lw=2, color=COLORS[0], label="isolation + EFPs")
-    dax.plot(it, model_ado, marker="s", ms=8, lw=2, color=COLORS[4],
-             label=f"ADO with the {reference_label}")  # fmt: skip
-    extent = [auc]
-    if pfn_auc is not None:
-        value, error = (float(pfn_auc), 0.0) if np.ndim(pfn_auc) == 0 else map(float, pfn_auc)
-        x = np.array([it.min() - 0.5, it.max() + 0.5])
-        ref = band_line(ax, x, np.full(2, value), np.full(2, value - error),
-                        np.full(2, value + error), COLORS[2], ls="--", lw=2)  # fmt: skip
-        extent.append(np.array([value - error, value + error]))
-    lo, hi = float(np.min(np.concatenate(extent))), float(np.max(np.concatenate(extent)))
-    pad = 0.08 * (hi - lo or 0.01)
-    ax.set_ylim(lo - pad, hi + pad)
-    ax.set_ylabel(f"AUC ({kind})")
-    ado_lo, ado_hi = float(model_ado.min()), float(model_ado.max())
-    ado_pad = 0.15 * (ado_hi - ado_lo or 0.01)
-    dax.set_ylim(ado_lo - ado_pad, ado_hi + ado_pad)
-    dax.yaxis.set_major_locator(MaxNLocator(nbins=4, prune="upper"))
-    dax.set_ylabel(f"ADO with\n{reference_label}")
-    dax.set_xlim(it.min() - 0.5, it.max() + 0.5)
-    dax.set_xticks(it, ticks, rotation=45 if len(ticks) > 3 else 0, ha="right"
-                   if len(ticks) > 3 else "center", fontsize="x-small")  # fmt: skip
-    dax.xaxis.set_minor_locator(NullLocator())
-    dax.set_xlabel("EFP added at each iteration")
-    ax.set_xlabel("")
-    handles, labels = ax.get_legend_handles_labels()
-    if pfn_auc is not None:
-        handles.append(ref)
-        labels.append(rf"{reference_label} ($\pm$ {error:.4f})" if error > 0 else reference_label)
-    h2, l2 = dax.get_legend_handles_labels()
-    return finish(fig, ax, title, out, handles=handles + h2, labels=labels + l2,
-                  fontsize="small")  # fmt: skip
-
-
-# --------------------------------------------------------------------------- isolation
-
-
 @styled
 def plot_isolation(
     iso_prompt: Sequence[float] | np.ndarray,
@@ -554,10 +244,10 @@ def plot_isolation(
                "non-prompt": (iso_nonprompt, weights_nonprompt)}  # fmt: skip
     hists = {}
     for name, (values, weights) in samples.items():
-        v = _nonempty(values, f"{name} isolation")
+        v = nonempty_array(values, f"{name} isolation")
         w = None if weights is None else as_array(weights)
         if w is not None:
-            _same_length(f"{name} isolation", values=v, weights=w)
+            check_same_length(f"{name} isolation", values=v, weights=w)
         if np.any(v < 0) or not np.all(np.isfinite(v)):
             raise ValueError(f"{name} isolation: expected finite values >= 0")
         hists[name] = weighted_hist(np.minimum(v, x_max), w, edges, density=True)

@@ -23,17 +23,10 @@ from hepflows.core import plotting
 from hepflows.core.metrics import roc
 from hepflows.iso import figures
 from hepflows.iso.columns import TRUTH_COLUMN
-from hepflows.iso.figures import (
-    efp_label,
-    plot_auc_table,
-    plot_cone_scan,
-    plot_efp_search,
-    plot_isolation,
-    plot_mass_fit,
-    plot_rejection,
-    plot_roc_curves,
-)
+from hepflows.iso.figures import plot_auc_table, plot_isolation, plot_mass_fit
 from hepflows.iso.mass_fit import BinnedComparison, binned_pulls, fit_mass
+from hepflows.iso.roc_figures import plot_rejection, plot_roc_curves
+from hepflows.iso.scan_figures import efp_label, plot_cone_scan, plot_efp_search
 from hepflows.iso.splot import splot_roc, sweights
 from hepflows.iso.synthetic import dimuon_kinematics
 
