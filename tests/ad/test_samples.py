@@ -53,3 +53,8 @@ def test_the_ideal_and_mc_sr_samples_are_at_least_as_large_as_the_sr_data(datase
         assert (~in_sr).sum() < n_ideal
     fixed = static_samples(dataset, {**cfg, "n_sr_templates": 5000}, 7)
     assert sr_mask(fixed["ideal"], cfg["sr"]).sum() >= 5000
+    # 3 template events per SR data event, as generate oversamples its own
+    triple = static_samples(dataset, {**cfg, "sr_templates_per_data": 3}, 7)
+    for name in ("mc", "ideal", "reference"):
+        n_sr = sr_mask(triple[name], cfg["sr"]).sum()
+        assert 3 * 0.93 * n_sr_data <= n_sr <= 3 * 1.07 * n_sr_data, name

@@ -80,9 +80,9 @@ def static_samples(
     """MC background and the two independent ideal backgrounds (template and SR reference).
 
     Synthetic: ``n_mc`` and ``n_ideal`` events in all regions, their SR parts topped up by draws
-    inside the SR to at least ``n_sr_templates`` (default: the expected SR data), so that the
-    ideal template is an upper bound and the MC-based templates are not held back by their own
-    statistics."""
+    inside the SR to at least ``n_sr_templates`` (default: ``sr_templates_per_data`` times the
+    expected SR data), so that the ideal template is an upper bound and the MC-based templates
+    are not held back by their own statistics."""
     if pools is not None:
         return {k: _table(dataset, _pool(pools, k).data) for k in ("mc", "ideal", "reference")}
     columns = list(SPECS[dataset].columns)
@@ -103,7 +103,7 @@ def static_samples(
     target = cfg.get("n_sr_templates")
     if target is None:  # the ideal background is the data's: its SR share is the data's
         share = in_box(drawn["ideal"], columns, cfg["sr"]).mean()
-        target = int(np.ceil(share * cfg["n_data"]))
+        target = int(np.ceil(cfg.get("sr_templates_per_data", 1) * share * cfg["n_data"]))
     out = {}
     for name, events in drawn.items():
         missing = target - int(in_box(events, columns, cfg["sr"]).sum())

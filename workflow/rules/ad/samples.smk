@@ -33,6 +33,7 @@ rule ad_make_static:
                 "n_ideal",
                 "n_data",
                 "n_sr_templates",
+                "sr_templates_per_data",
                 *AD_SHAPE_KEYS,
             ],
             preprocessing=AD["preprocessing"],
