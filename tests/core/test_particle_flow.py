@@ -113,6 +113,24 @@ def test_pfn_is_blind_to_order_padding_and_padding_values():
     assert torch.equal(net(dirty, mask), ref)  # the garbage never enters the computation
 
 
+def test_pfn_equals_the_masked_sum_over_all_slots():
+    """Phi on the real particles only, summed per event, is the masked sum of Phi over every
+    slot (the reference), to float32 rounding: the additions differ in order only."""
+    torch.manual_seed(0)
+    net = ParticleFlowNetwork(5, phi_sizes=(32, 32, 16), f_sizes=(32, 16))
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(64, 20, 5, generator=gen)
+    mask = torch.arange(20) < torch.randint(0, 21, (64, 1), generator=gen)
+    mask[:2] = False
+    real = mask[..., None]
+    ref = net.f(torch.where(real, net.phi(torch.where(real, x, 0.0)), 0.0).sum(dim=1))
+    out = net(torch.where(real, x, float("nan")), mask)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
+    grads = torch.autograd.grad(out.sum(), list(net.parameters()))
+    for g, g_ref in zip(grads, torch.autograd.grad(ref.sum(), list(net.parameters())), strict=True):
+        torch.testing.assert_close(g, g_ref, rtol=1e-4, atol=1e-5)
+
+
 def test_pfn_gradients_ignore_nan_padding():
     net = ParticleFlowNetwork(3, phi_sizes=(8,), f_sizes=())
     x = torch.randn(4, 5, 3)
@@ -197,6 +215,18 @@ def test_pfn_classifier_learns_and_survives_save_load(tmp_path, cones):
     loaded = PFNClassifier.load(tmp_path / "pfn")
     assert np.array_equal(loaded.predict(xt), p)
     assert loaded.train == clf.train
+
+
+def test_same_seed_trains_the_same_weights_on_cpu(cones):
+    (x, y), _ = cones
+    x, y = x[::3], y[::3]
+    cfg = {**FAST, "epochs": 2, "patience": None}
+    a, b, c = (PFNClassifier(**SIZES, dropout=0.1, train={**cfg, "seed": s}) for s in (3, 3, 4))
+    a.fit(x, y), b.fit(x, y), c.fit(x, y)
+    assert_same_state(state(a), state(b))
+    losses = [[(h["train_loss"], h["val_loss"]) for h in clf.result.history] for clf in (a, b)]
+    assert losses[0] == losses[1]
+    assert not torch.equal(state(a)["phi.0.weight"], state(c)["phi.0.weight"])
 
 
 def test_pfn_classifier_input_errors(cones):

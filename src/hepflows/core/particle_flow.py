@@ -1,9 +1,10 @@
 """Particle Flow Network (Komiske, Metodiev, Thaler 2019) on zero-padded, masked particles.
 
 A PFN sums a learned per-particle embedding Phi over the real particles of an event and
-classifies the sum with a network F. The mask is applied before Phi and again before the sum,
-so padding contributes exactly nothing: the output does not depend on the order of the
-particles, on how many padding slots there are, or on what the padding holds (NaN included).
+classifies the sum with a network F. Phi runs on the real particles alone, gathered out of the
+padded array by the mask, so padding contributes exactly nothing: the output does not depend
+on the order of the particles, on how many padding slots there are, or on what the padding
+holds (NaN included), and Phi's cost follows the number of real particles, not of slots.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ __all__ = [
 ]
 
 PFN_KEYS = {"inputs", "phi_sizes", "f_sizes", "activation", "dropout", "train"}
-# Particles (events x slots) per prediction batch: bounds the memory of Phi's activations.
+# Slots (events x slots) per prediction batch: bounds the memory of the padded inputs and of
+# Phi's activations (one row per real particle, so at most one per slot).
 _PREDICT_PARTICLES = 1 << 20
 
 
@@ -92,7 +94,7 @@ class ParticleInputs:
 
 
 class ParticleFlowNetwork(nn.Module):
-    """Phi per particle, masked sum over the particles, F on the sum to one logit.
+    """Phi on each real particle, the sum per event, F on the sum to one logit.
 
     ``phi_sizes`` ends with the latent size; every Phi layer, the latent one included, is
     followed by the activation (as in EnergyFlow). ``dropout`` acts in F only: in Phi it would
@@ -128,11 +130,20 @@ class ParticleFlowNetwork(nn.Module):
         self.f = nn.Sequential(*head)
 
     def forward(self, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Logits (batch, 1) from values (batch, slots, features) and a bool mask (batch, slots)."""
-        real = mask.unsqueeze(-1)
-        # where, not multiply: 0 * NaN is NaN, and padding may hold anything.
-        latent = self.phi(torch.where(real, values, 0.0))
-        return self.f(torch.where(real, latent, 0.0).sum(dim=1))
+        """Logits (batch, 1) from values (batch, slots, features) and a bool mask (batch, slots).
+
+        Phi sees only the real particles, (n_real, features) gathered by the mask, and their
+        embeddings are summed into their events with ``index_add_``: padding never enters the
+        computation (it may hold NaN), and Phi's cost follows the real particles, not the slots
+        (a batch is padded to the largest count of its table: ~5 slots per real particle in
+        the iso cones). An event without particles gets F of a zero sum. ``index_add_`` adds
+        in a fixed order on the CPU; on CUDA it uses atomic adds, so repeated GPU runs may
+        differ in the last bits unless ``torch.use_deterministic_algorithms(True)``.
+        """
+        events, slots = mask.nonzero(as_tuple=True)  # row-major: the order of values[mask]
+        latent = self.phi(values[events, slots])
+        summed = latent.new_zeros(mask.shape[0], latent.shape[1])
+        return self.f(summed.index_add_(0, events, latent))
 
 
 def build_pfn(spec: dict[str, Any]) -> ParticleFlowNetwork:
@@ -150,9 +161,15 @@ models.register_builder("pfn", build_pfn)
 
 
 def pfn_bce(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """Weighted BCE of a (values, mask, y, w) batch; w pre-scaled to mean 1 as in weighted_bce."""
+    """Weighted BCE of a (values, mask, y, w) batch; w pre-scaled to mean 1 as in weighted_bce.
+
+    The particles of events of weight 0 (not drawn into a bootstrap replica) are masked out
+    before the network: their loss term is 0 anyway, Phi is spared their work, and the real
+    particles that remain are exactly those of the drawn events, so what the undrawn events
+    hold changes no bit of the training (Phi's matrix products would otherwise see them).
+    """
     values, mask, y, w = batch
-    logits = model(values, mask).squeeze(-1)
+    logits = model(values, mask & (w != 0).unsqueeze(-1)).squeeze(-1)
     return (w * F.binary_cross_entropy_with_logits(logits, y, reduction="none")).mean()
 
 
@@ -232,7 +249,7 @@ class PFNClassifier(SavedTorchClassifier):
         values = torch.as_tensor(x.values, dtype=torch.float32)
         mean = torch.as_tensor(self.mean, dtype=torch.float32)
         std = torch.as_tensor(self.std, dtype=torch.float32)
-        # Padding becomes exactly 0, so no NaN from the input can reach a gradient.
+        # Padding becomes exactly 0: the network never reads it, but no NaN rides along.
         return torch.where(mask.unsqueeze(-1), (values - mean) / std, 0.0), mask
 
     def fit(
