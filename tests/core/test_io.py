@@ -436,3 +436,39 @@ def test_write_csv(tmp_path):
     write_csv(path, df)
     pd.testing.assert_frame_equal(pd.read_csv(path), df)
     assert _files(path.parent) == ["scores.csv"]
+
+
+def test_read_table_rows_reads_one_chunk_of_events(tmp_path):
+    """A job on one chunk of a large file reads only its events, particles included."""
+    from hepflows.core.event_files import read_table, table_columns, write_table
+    from hepflows.core.events import EventTable
+
+    rng = np.random.default_rng(0)
+    n = 50
+    particles = rng.normal(size=(n, 6, 2)).astype(np.float32)
+    mask = rng.random((n, 6)) < 0.5
+    table = EventTable(
+        rng.normal(size=(n, 3)), ["a", "b", "c"], weights=rng.random(n),
+        labels=rng.integers(0, 2, n), particles=particles, mask=mask, particle_columns=["x", "y"],
+    )  # fmt: skip
+    path = tmp_path / "t.h5"
+    write_table(path, table, seed=1, config_hash="h")
+    part = read_table(path, rows=slice(10, 25), columns=["c", "a"])
+    np.testing.assert_array_equal(part.data, table.data[10:25][:, [2, 0]])
+    np.testing.assert_array_equal(part.weights, table.weights[10:25])
+    np.testing.assert_array_equal(part.labels, table.labels[10:25])
+    np.testing.assert_array_equal(part.mask, mask[10:25])
+    np.testing.assert_array_equal(part.particles[part.mask], particles[10:25][mask[10:25]])
+    assert len(read_table(path, rows=slice(45, 99))) == 5  # a slice past the end is cut
+    assert table_columns(path) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="step 1"):
+        read_table(path, rows=slice(0, 10, 2))
+
+
+def test_read_table_few_columns_of_a_wide_table(tmp_path):
+    """A few columns of a wide table (EFPs) are read on their own, in the order asked."""
+    data = np.arange(60 * 40, dtype=np.float64).reshape(60, 40)
+    cols = [f"c{i}" for i in range(40)]
+    write_table(tmp_path / "w.h5", EventTable(data, cols), seed=None, config_hash="h")
+    got = read_table(tmp_path / "w.h5", columns=["c30", "c2", "c17"], rows=slice(5, 9))
+    np.testing.assert_array_equal(got.data, data[5:9][:, [30, 2, 17]])

@@ -21,6 +21,7 @@ def test_the_report_command_repeats_the_runs_configuration(tmp_path):
         "--config", "results=results", 'ad={"seeds": [1, 2]}',
     ]  # fmt: skip
     assert report_command("r.html") == "snakemake --report r.html"
+    assert report_command("r.html", targets=["all_AD"]) == "snakemake --report r.html all_AD"
 
 
 def test_the_message_names_the_folders_that_exist(tmp_path):

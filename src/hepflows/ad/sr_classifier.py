@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.core.checkpoints import load_or_set_aside, resumable
+from hepflows.core.checkpoints import keep_finished, load_or_set_aside, resumable
 from hepflows.core.classifiers import make_classifier
 from hepflows.core.density_ratio import usable_weights
 from hepflows.core.ensembles import make_mlp_ensemble
@@ -126,11 +126,7 @@ def train_member_scores(
         clf.fit(x, y, w)
         scores[k] = clf.predict(x_eval)
         if done is not None:
-            tmp = done.with_suffix(".tmp.npy")
-            np.save(tmp, scores[k])
-            tmp.replace(done)
-            if ckpt is not None and ckpt.exists():
-                ckpt.unlink()
+            keep_finished(done, scores[k], ckpt)
     return scores
 
 

@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from hepflows.core.io import PathLike, _one_line, resume_key
 
-__all__ = ["CORRUPT_SUFFIX", "WORK_DIR", "load_or_set_aside", "resumable"]
+__all__ = ["CORRUPT_SUFFIX", "WORK_DIR", "keep_finished", "load_or_set_aside", "resumable"]
 
 WORK_DIR = "checkpoints"  # the folder, beside the outputs, that holds every job's work
 CORRUPT_SUFFIX = ".corrupt"  # appended to the name of a checkpoint that could not be read
@@ -53,6 +55,17 @@ def load_or_set_aside(path: Path, load: Callable[[Path], T], log: logging.Logger
         reason = reason[:_REASON_CHARS]
         log.warning(f"{path}: cannot be read ({reason}); moved to {aside}, starting afresh")
         return None
+
+
+def keep_finished(path: Path, values: np.ndarray, checkpoint: Path | None = None) -> None:
+    """Keep one finished piece of a job's work (an ensemble member's or a replica's scores) in
+    its work folder, written atomically so a kill never leaves half a file, and drop the
+    training checkpoint it no longer needs."""
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, values)
+    tmp.replace(path)
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
 
 
 @contextlib.contextmanager

@@ -168,13 +168,15 @@ def read_table(
     require_weights: bool = False,
     require_labels: bool = False,
     particles: bool = True,
+    rows: slice | None = None,
 ) -> EventTable:
     """Read an EventTable written by :func:`write_table`, validating everything.
 
     With ``columns`` only those are returned, in that order, and only those are
     checked for non-finite values. ``particles=False`` skips the particle datasets, which
     can be far larger than ``data``. Particles stored as float32 stay float32 in memory
-    (they dominate the memory of a particle-level training).
+    (they dominate the memory of a particle-level training). ``rows`` (a slice of events)
+    reads only those events from disk: a job that works on one chunk of a large file.
     """
     path = Path(path)
     if not path.is_file():
@@ -188,14 +190,29 @@ def read_table(
             raise ValueError(f"duplicate names in requested columns: {columns}")
     try:
         with h5py.File(path, "r") as f:
-            table = _read_open(path, f, columns, require_weights, require_labels)
+            table = _read_open(path, f, columns, require_weights, require_labels, rows)
             if particles:
-                table = dataclasses.replace(table, **_read_particles(path, f, len(table)))
+                table = dataclasses.replace(table, **_read_particles(path, f, rows))
             return table
     except DataError:
         raise
     except (OSError, RuntimeError, KeyError) as exc:
         raise DataError(f"{path}: cannot be read as HDF5 ({_one_line(exc)})") from None
+
+
+def table_columns(path: PathLike) -> list[str]:
+    """The column names of a table file, without reading its data (e.g. to find which of
+    several files holds a column)."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            ds = f.get("data")
+            raw = None if ds is None else ds.attrs.get("columns", f.attrs.get("columns"))
+    except (OSError, RuntimeError) as exc:
+        raise DataError(f"{path}: cannot be read as HDF5 ({_one_line(exc)})") from None
+    if raw is None:
+        raise DataError(f"{path}: no dataset 'data' with an attribute 'columns'")
+    return [_decode_str(c) for c in np.atleast_1d(np.asarray(raw, dtype=object))]
 
 
 def _read_open(
@@ -204,6 +221,7 @@ def _read_open(
     columns: list[str] | None,
     require_weights: bool,
     require_labels: bool,
+    rows: slice | None = None,
 ) -> EventTable:
     ds = f.get("data")
     if not isinstance(ds, h5py.Dataset):
@@ -229,16 +247,23 @@ def _read_open(
     missing = [c for c in wanted if c not in file_cols]
     if missing:
         raise DataError(f"{path}: column {missing[0]!r} missing; available: {', '.join(file_cols)}")
+    part = _rows(rows, n)
     if not wanted:  # columns=[]: only attrs/weights/labels wanted, skip the big read
-        data = np.empty((n, 0))
+        data = np.empty((len(range(n)[part]), 0))
     else:
-        data = np.asarray(ds[()], dtype=np.float64)
-        if wanted != file_cols:
-            data = data[:, [file_cols.index(c) for c in wanted]]
+        index = [file_cols.index(c) for c in wanted]
+        if len(wanted) < k // 4:  # a few columns of a wide table: read only them from disk
+            order = np.argsort(index)
+            sub = np.asarray(ds[part, np.asarray(index)[order].tolist()], dtype=np.float64)
+            data = sub[:, np.argsort(order)]
+        else:
+            data = np.asarray(ds[part], dtype=np.float64)
+            if wanted != file_cols:
+                data = data[:, index]
     refuse_bad_values(path, wanted, data, np.isfinite(data), FINITE)
 
-    weights = _read_vector(path, f, "weights", n, require_weights, np.float64)
-    labels = _read_vector(path, f, "labels", n, require_labels, None)
+    weights = _read_vector(path, f, "weights", n, require_weights, np.float64, part)
+    labels = _read_vector(path, f, "labels", n, require_labels, None, part)
 
     json_keys = {_decode_str(k) for k in np.atleast_1d(f.attrs.get(_JSON_KEYS_ATTR, []))}
     attrs: dict[str, Any] = {}
@@ -263,9 +288,20 @@ def _read_open(
     )
 
 
-def _read_particles(path: Path, f: h5py.File, n: int) -> dict[str, Any]:
+def _rows(rows: slice | None, n: int) -> slice:
+    """The events of ``rows`` as a slice with step 1 (HDF5 reads it as one hyperslab)."""
+    if rows is None:
+        return slice(0, n)
+    if not isinstance(rows, slice) or rows.step not in (None, 1):
+        raise ValueError(f"rows must be a slice with step 1, got {rows!r}")
+    start, stop, _ = rows.indices(n)
+    return slice(start, max(start, stop))
+
+
+def _read_particles(path: Path, f: h5py.File, rows: slice | None) -> dict[str, Any]:
     """The validated particle fields of an EventTable; empty if the file has none."""
     ds, mask_ds = f.get("particles"), f.get("mask")
+    n = f["data"].shape[0]
     if ds is None and mask_ds is None:
         return {}
     if ds is None:
@@ -299,12 +335,14 @@ def _read_particles(path: Path, f: h5py.File, n: int) -> dict[str, Any]:
         raise DataError(f"{path}: dataset 'mask' must have shape {slots}, got {shape}")
     if mask_ds.dtype.kind not in "biu":
         raise DataError(f"{path}: dataset 'mask' must be boolean or 0/1, got dtype {mask_ds.dtype}")
+    part = _rows(rows, n)
     try:
-        mask = as_mask(np.asarray(mask_ds[()]), slots)
+        mask = np.asarray(mask_ds[part])
+        mask = as_mask(mask, mask.shape)
     except ValueError:
         raise DataError(f"{path}: dataset 'mask' must hold only 0/1 values") from None
     dtype = np.float32 if ds.dtype == np.float32 else np.float64
-    values = np.asarray(ds[()], dtype=dtype)
+    values = np.asarray(ds[part], dtype=dtype)
     # Per event and feature: finite in every real slot (padding may hold anything). The value
     # shown is the event's first bad slot of that feature.
     ok = np.isfinite(values) | ~mask[:, :, None]
@@ -318,7 +356,13 @@ def _read_particles(path: Path, f: h5py.File, n: int) -> dict[str, Any]:
 
 
 def _read_vector(
-    path: Path, f: h5py.File, name: str, n: int, required: bool, dtype: type | None
+    path: Path,
+    f: h5py.File,
+    name: str,
+    n: int,
+    required: bool,
+    dtype: type | None,
+    part: slice | None = None,
 ) -> np.ndarray | None:
     ds = f.get(name)
     if ds is None:
@@ -330,7 +374,7 @@ def _read_vector(
         raise DataError(f"{path}: dataset {name!r} must have shape ({n},), got {shape}")
     if ds.dtype.kind not in "fiub":
         raise DataError(f"{path}: dataset {name!r} must be numeric, got dtype {ds.dtype}")
-    arr = np.asarray(ds[()], dtype=dtype)
+    arr = np.asarray(ds[part if part is not None else ()], dtype=dtype)
     if name == "labels":
         ok, expected = np.isin(arr, (0, 1)), TRUTH_LABEL  # truth: signal or background
     else:

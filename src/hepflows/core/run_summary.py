@@ -31,10 +31,14 @@ def report_command(
     configfiles: Sequence[str | Path] = (),
     config: Mapping[str, Any] | None = None,
     workdir: str | Path = ".",
+    targets: Sequence[str] = (),
 ) -> str:
-    """``snakemake --report REPORT`` with the run's --configfile and --config."""
+    """``snakemake --report REPORT [TARGETS]`` with the run's --configfile and --config.
+
+    ``targets`` (e.g. ``all_AD``): the analyses that have run, when not all have; the report of
+    the default target ``all`` needs every analysis's figures to exist."""
     workdir = Path(workdir)
-    cmd = ["snakemake", "--report", shlex.quote(_shown(report, workdir))]
+    cmd = ["snakemake", "--report", shlex.quote(_shown(report, workdir)), *targets]
     if configfiles:
         cmd += ["--configfile", *(shlex.quote(_shown(f, workdir)) for f in configfiles)]
     if config:
