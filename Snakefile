@@ -18,12 +18,18 @@ include: "workflow/rules/ad/closure.smk"
 include: "workflow/rules/ad/discrimination.smk"
 include: "workflow/rules/ad/evaluation.smk"
 include: "workflow/rules/ad/plots.smk"
+include: "workflow/rules/iso/iso_common.smk"
+include: "workflow/rules/iso/events.smk"
+include: "workflow/rules/iso/training.smk"
+include: "workflow/rules/iso/evaluation.smk"
+include: "workflow/rules/iso/plots.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.all_AD.input,
+        rules.all_iso.input,
 
 
 onsuccess:
@@ -31,11 +37,15 @@ onsuccess:
     from snakemake.logging import logger
     from hepflows.core.run_summary import finished_message, report_command
 
-    tables = [t for t in ad_targets() if t.endswith(".csv")]
+    analyses = {"all_AD": ad_targets(), "all_iso": iso_targets()}
+    tables = [t for f in analyses.values() for t in f if t.endswith(".csv")]
+    # The report of `all` needs every analysis's figures: name those that have run if not all.
+    done = [a for a, files in analyses.items() if all(Path(f).exists() for f in files)]
     command = report_command(
         f"{RESULTS}/report.html",
         workflow.overwrite_configfiles,
         workflow.config_settings.config,
+        targets=done if len(done) < len(analyses) else (),
     )
     plots = {str(Path(t).parent.parent / "plots") for t in tables}
     message = finished_message(tables, plots, command)

@@ -86,6 +86,24 @@ BAD_CONFIGS = {
     "a text-file signal without its own file": (
         {"ad": {"datasets": {"nonres": {"source": "files", "files": FILES}}}},
         f"{NONRES}.files.signals", "no file for ['zp3000']"),
+    # iso
+    "cms files without their folder": (
+        {"iso": {"source": "cms"}}, "iso.cms.directory", "source: cms needs the folder"),
+    "a single bootstrap replica": (
+        {"iso": {"bootstrap": {"replicas": 1}}}, "iso.bootstrap.replicas",
+        "less than the minimum of 2"),
+    "a cone scan's name for another model": (
+        {"iso": {"models": {"cones3": {"kind": "pfn"}}}}, "iso.models.cones3",
+        "the name cones3 is the cone scan's model of 3 cones"),
+    "an EFP outside the computed grid": (
+        {"iso": {"models": {"mine": {"kind": "cones_efps", "n_cones": 9,
+                                     "efps": ["efp_k2_b1_0"]}}}}, "iso.models.mine.efps",
+        "efp_k2_b1_0: kappa 2, beta 1 is not in the EFP grid"),
+    "a guided search without CV split 0": (
+        {"iso": {"cv_splits": [1, 2]}}, "iso.cv_splits", "the guided EFP search runs on split 0"),
+    "a search reference that is no PFN": (
+        {"iso": {"efp_search": {"reference": "cones1"}}}, "iso.efp_search.reference",
+        "'cones1' is not a pfn model"),
 }  # fmt: skip
 
 

@@ -55,6 +55,8 @@ def test_schema_fills_defaults_of_every_schema_file():
     assert config["ad"]["datasets"]["nonres"]["source"] == "synthetic"
     assert config["ad"]["generate"]["train"]["patience"] == 10  # definitions.schema.yaml
     assert config["ad"]["resources"]["read"]["gpu"] is False
+    assert config["iso"]["source"] == "synthetic" and config["iso"]["cms"]["directory"] is None
+    assert config["iso"]["networks"]["cones"]["train"]["patience"] == 10
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,35 @@ def check_default(results: Path, tmp: Path) -> None:
     assert counts["ad_discriminate"] == 4 * points
 
 
-CHECKS = [check_paper_scale, check_granularity, check_lhco, check_default]
+def check_iso_paper_scale(results: Path, tmp: Path) -> None:
+    """iso at the paper's scale: the EFP grid in chunks, 5 CV splits of every model and of the
+    cone scan, 100 replicas in blocks of 10: low thousands of jobs at most."""
+    counts = planned(results, "all_iso", "--configfile", str(ROOT / "config/paper.yaml"))
+    assert 1000 < counts.pop("total") < 2000
+    assert counts["iso_efps"] == 36 * 25 and counts["iso_merge_efps"] == 36
+    # 4 compared models + the cone scan's 18 (cones1 and cones9 are shared): 20 x 5 splits.
+    assert counts["iso_train"] == 100 and counts["iso_cv_summary"] == 20
+    assert counts["iso_bootstrap"] == 4 * 10 and counts["iso_evaluate"] == 4
+    assert counts["iso_search_efps"] == counts["iso_events"] == 1
+
+
+def check_iso_default(results: Path, tmp: Path) -> None:
+    counts = planned(results, "all_iso")
+    iso = yaml.safe_load((ROOT / "config/config.yaml").read_text())["iso"]
+    models = set(iso["models"]) | {f"cones{n}" for n in iso["cone_scan"]}
+    assert counts["iso_train"] == len(models) * len(iso["cv_splits"])
+    grid = len(iso["efps"]["kappas"]) * len(iso["efps"]["betas"])
+    assert counts["iso_efps"] == grid * iso["efps"]["jobs"] and counts["iso_merge_efps"] == grid
+
+
+CHECKS = [
+    check_paper_scale,
+    check_granularity,
+    check_lhco,
+    check_default,
+    check_iso_paper_scale,
+    check_iso_default,
+]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

@@ -44,7 +44,9 @@ __all__ = [
     "binned_pulls",
     "check_masses",
     "component_pdfs",
+    "fit_from_dict",
     "fit_mass",
+    "fit_to_dict",
 ]
 
 PARAMETERS = ("n_prompt", "n_nonprompt", "mu", "sigma", "gamma", "tau")
@@ -350,6 +352,52 @@ def fit_mass(
         n_events=int(m.size),
         window=tuple(window),
         summary=str(fmin),
+    )
+
+
+def fit_to_dict(fit: MassFit) -> dict:
+    """The fit as JSON: every later step (sWeights, parameter draws, figures) reads it back."""
+    return {
+        "values": dict(fit.values),
+        "errors": dict(fit.errors),
+        "covariance": np.asarray(fit.covariance).tolist(),
+        "parameters": list(PARAMETERS),
+        "flags": {k: bool(v) for k, v in fit.flags.items()},
+        "nll": fit.nll,
+        "n_events": fit.n_events,
+        "window": list(fit.window),
+        "prompt_fraction": fit.prompt_fraction,
+        "prompt_fraction_error": fit.prompt_fraction_error,
+        "summary": fit.summary,
+    }
+
+
+def fit_from_dict(d: Mapping, source: str = "mass fit") -> MassFit:
+    """A :class:`MassFit` from :func:`fit_to_dict`'s JSON; a DataError naming ``source`` if a
+    parameter is missing or the covariance is not 6 x 6."""
+    try:
+        values = {k: float(d["values"][k]) for k in PARAMETERS}
+        errors = {k: float(d["errors"][k]) for k in PARAMETERS}
+        cov = np.asarray(d["covariance"], dtype=np.float64)
+        window = (float(d["window"][0]), float(d["window"][1]))
+        n_events, nll = int(d["n_events"]), float(d["nll"])
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise DataError(
+            f"{source}: not a mass fit ({type(err).__name__}: {err}); expected values and errors "
+            f"of {', '.join(PARAMETERS)}, covariance, window, n_events and nll"
+        ) from None
+    if cov.shape != (len(PARAMETERS), len(PARAMETERS)):
+        raise DataError(f"{source}: covariance must be 6 x 6, got shape {cov.shape}")
+    cov.setflags(write=False)
+    return MassFit(
+        values=MappingProxyType(values),
+        errors=MappingProxyType(errors),
+        covariance=cov,
+        flags=MappingProxyType(dict(d.get("flags", {}))),
+        nll=nll,
+        n_events=n_events,
+        window=window,
+        summary=str(d.get("summary", "")),
     )
 
 

@@ -186,8 +186,8 @@ def particle_inputs(table: EventTable) -> ParticleInputs:
     :func:`encode_pids` columns), float32.
 
     The real particles are moved to the front and the slots cut at the largest count of the
-    table: a PFN sums over particles, so their order does not matter, while the padding costs
-    as much as real particles (Phi runs on every slot; 128 slots hold ~16 particles on average).
+    table: a PFN sums over particles, so their order does not matter, and the padding, which Phi
+    skips, still costs memory (128 slots hold ~16 particles on average).
     """
     if table.particles is None or table.mask is None or table.particle_columns is None:
         raise DataError(f"{table.source or 'table'}: no particles (the PFN needs them)")
