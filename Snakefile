@@ -40,7 +40,9 @@ onsuccess:
     analyses = {"all_AD": ad_targets(), "all_iso": iso_targets()}
     tables = [t for f in analyses.values() for t in f if t.endswith(".csv")]
     # The report of `all` needs every analysis's figures: name those that have run if not all.
-    done = [a for a, files in analyses.items() if all(Path(f).exists() for f in files)]
+    done = [
+        a for a, files in analyses.items() if all(Path(f).exists() for f in files)
+    ]
     command = report_command(
         f"{RESULTS}/report.html",
         workflow.overwrite_configfiles,
