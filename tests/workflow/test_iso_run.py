@@ -66,7 +66,9 @@ def test_the_guided_search_feeds_its_model(tiny_iso_run):
     assert len(search["chosen"]) == len(search["steps"]) == steps
     assert [s["feature_name"] for s in search["steps"]] == search["chosen"]
     assert all(c.startswith(("efp_k0_b1_", "efp_k1_b1_")) for c in search["chosen"])
-    assert all(0.5 <= s["feature_ado"] <= 1 for s in search["steps"])
+    assert len(set(search["chosen"])) == len(search["chosen"])  # never the same EFP twice
+    # Each pick repairs some of the pairs the model ordered unlike the PFN (ADO over 1/2).
+    assert all(s["feature_ado"] > 0.5 and s["n_disordered"] > 0 for s in search["steps"])
     for split in (0, 1):
         metrics = read_json(base / f"cv/cones9_efps/split{split}/metrics.json")
         assert metrics["efps"] == search["chosen"]

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hepflows.core.event_files import read_table
+from hepflows.core.event_files import read_table, table_columns
 from hepflows.core.io import PathLike
 from hepflows.core.metrics import auc, roc
 from hepflows.core.seeding import derive_seed
@@ -24,6 +24,7 @@ __all__ = [
     "TestFold",
     "curve_band",
     "read_test_fold",
+    "read_truth",
     "replica_metrics",
     "score_metrics",
     "summary",
@@ -40,12 +41,19 @@ class TestFold(NamedTuple):
     truth: np.ndarray | None
 
 
+def read_truth(events: PathLike) -> np.ndarray | None:
+    """The generator's truth (1 = prompt) of every event, or None for real data."""
+    if TRUTH_COLUMN not in table_columns(events):
+        return None
+    return read_table(events, columns=[TRUTH_COLUMN], particles=False).col(TRUTH_COLUMN)
+
+
 def read_test_fold(events: PathLike, cwola: PathLike) -> TestFold:
-    table = read_table(events, particles=False)
     fold = read_table(cwola, columns=["fold"]).col("fold")
     index = np.flatnonzero(fold == 0)
-    truth = table.col(TRUTH_COLUMN)[index] if TRUTH_COLUMN in table.columns else None
-    return TestFold(index, table.col("mass")[index], truth)
+    mass = read_table(events, columns=["mass"], particles=False).col("mass")
+    truth = read_truth(events)
+    return TestFold(index, mass[index], None if truth is None else truth[index])
 
 
 def _monotone(fpr: np.ndarray, tpr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

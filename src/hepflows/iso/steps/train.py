@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from hepflows.core.cli import StepParser, run_step, step_work
-from hepflows.core.event_files import read_table, write_table
+from hepflows.core.event_files import write_table
 from hepflows.core.events import EventTable
 from hepflows.core.io import config_hash, write_json
 from hepflows.core.metrics import auc
-from hepflows.iso.columns import TRUTH_COLUMN
+from hepflows.iso.evaluation import read_truth
 from hepflows.iso.folds import split_masks
 from hepflows.iso.model_inputs import training_inputs
 from hepflows.iso.models import model_spec
@@ -45,9 +45,8 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         # What can be measured without truth: the CWoLa labels' AUC on the validation fold.
         "val_cwola_auc": auc(cwola.labels[masks.val], scores[masks.val], cwola.weights[masks.val]),
     }
-    events = read_table(args.events, particles=False)
-    if TRUTH_COLUMN in events.columns:
-        truth = events.col(TRUTH_COLUMN)
+    truth = read_truth(args.events)
+    if truth is not None:
         metrics["test_truth_auc"] = auc(truth[masks.test], scores[masks.test])
     log.info(
         f"{args.name} split {split}: best epoch {result.best_epoch} of {len(result.history)}, "
