@@ -197,6 +197,16 @@ def test_mlp_uses_given_validation_set_and_checkpoint(tmp_path, data):
     assert res.best_val_loss == pytest.approx(bce, rel=1e-4)
 
 
+def test_a_fixed_epoch_count_sets_nothing_aside_for_validation(data):
+    """Bootstrap replicas train a fixed number of epochs on every event they were given."""
+    (x, y), _ = data
+    fixed = TrainConfig(epochs=3, batch_size=128, patience=None, restore_best=False)
+    clf = MLPClassifier(hidden=(8,), train=fixed).fit(x, y)
+    assert clf.result is not None
+    assert [h["val_loss"] for h in clf.result.history] == [None] * 3
+    assert clf.mean == pytest.approx(x.mean(axis=0))  # standardized on all events, none held out
+
+
 def test_mlp_input_count_checked(data):
     (x, y), _ = data
     with pytest.raises(DataError, match="features"):

@@ -210,6 +210,16 @@ def test_early_stopping_restores_best_weights():
     assert_same_weights(model, reference)
 
 
+def test_restore_best_false_ends_on_the_last_epoch():
+    train, val = diverging_problem()
+    model, last = line_model(), {}
+    fit(model, mse, train, val, cfg(epochs=4, restore_best=False),
+        on_epoch_end=lambda epoch: last.update(weights(model)))  # fmt: skip
+    assert torch.equal(model.weight, last["weight"])  # not epoch 1, the best on validation
+    assert not cfg(restore_best=False).needs_validation
+    assert cfg(restore_best=False, patience=3).needs_validation and cfg().needs_validation
+
+
 def test_min_delta_counts_small_improvements_as_bad():
     x, y = make_data()
     res = fit(make_model(), mse, (x, y), None, cfg(epochs=20, patience=2, min_delta=1e6))

@@ -153,7 +153,7 @@ class SavedTorchClassifier:
         self.result: TrainResult | None = None
 
     def _train(
-        self, loss_fn: Any, train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...]
+        self, loss_fn: Any, train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...] | None
     ) -> Any:
         """Train the module with the shared loop (checkpoint, log) and keep the result."""
         self.result = fit(
@@ -235,13 +235,13 @@ class MLPClassifier(SavedTorchClassifier):
             self.inputs = x.shape[1]
         elif x.shape[1] != self.inputs:
             raise DataError(f"training set: expected {self.inputs} features, got {x.shape[1]}")
-        if x_val is None:
-            if y_val is not None or w_val is not None:
-                raise ValueError("y_val/w_val given without x_val")
+        if x_val is None and (y_val is not None or w_val is not None):
+            raise ValueError("y_val/w_val given without x_val")
+        if x_val is None and self.train.needs_validation:  # else: a fixed epoch count
             rng = np.random.default_rng(self.train.seed)
             tr, va = stratified_split(y, self.train.val_fraction, rng)
             x, y, w, x_val, y_val, w_val = x[tr], y[tr], w[tr], x[va], y[va], w[va]
-        else:
+        elif x_val is not None:
             if y_val is None:
                 raise ValueError("x_val given without y_val")
             x_val, y_val, w_val = check_xyw(x_val, y_val, w_val, "validation set")
@@ -261,7 +261,8 @@ class MLPClassifier(SavedTorchClassifier):
             ws = ws / ws.mean()
             return self._tensor(xs), torch.from_numpy(ys).float(), torch.from_numpy(ws).float()
 
-        return self._train(weighted_bce, tensors(x, y, w), tensors(x_val, y_val, w_val))
+        val = None if x_val is None else tensors(x_val, y_val, w_val)
+        return self._train(weighted_bce, tensors(x, y, w), val)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.module is None:

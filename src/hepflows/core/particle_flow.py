@@ -266,15 +266,15 @@ class PFNClassifier(SavedTorchClassifier):
         x, y, w = self._check_xyw(x, y, w, "training set")
         if self.inputs is None:
             self.inputs = x.n_features
-        if x_val is None:
-            if y_val is not None or w_val is not None:
-                raise ValueError("y_val/w_val given without x_val")
+        if x_val is None and (y_val is not None or w_val is not None):
+            raise ValueError("y_val/w_val given without x_val")
+        if x_val is None and self.train.needs_validation:  # else: a fixed epoch count
             rng = np.random.default_rng(self.train.seed)
             tr, va = stratified_split(y, self.train.val_fraction, rng)
             x, y, w, x_val, y_val, w_val = x[tr], y[tr], w[tr], x[va], y[va], w[va]
             # A split of a weighted set can leave a class without weight: say so, not NaN.
             _, y_val, w_val = check_xyw(np.empty((len(va), 0)), y_val, w_val, "validation split")
-        else:
+        elif x_val is not None:
             if y_val is None:
                 raise ValueError("x_val given without y_val")
             x_val, y_val, w_val = self._check_xyw(x_val, y_val, w_val, "validation set")
@@ -289,7 +289,8 @@ class PFNClassifier(SavedTorchClassifier):
             values, mask = self._tensors(xs)
             return values, mask, torch.from_numpy(ys).float(), torch.from_numpy(ws).float()
 
-        return self._train(pfn_bce, tensors(x, y, w), tensors(x_val, y_val, w_val))
+        val = None if x_val is None else tensors(x_val, y_val, w_val)
+        return self._train(pfn_bce, tensors(x, y, w), val)
 
     def predict(self, x: ParticleInputs) -> np.ndarray:
         """P(class 1), float64 (n,); any number of slots (padding does not matter)."""

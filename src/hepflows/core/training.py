@@ -41,7 +41,10 @@ class TrainConfig:
 
     ``scheduler``: "none", "cosine" (over ``epochs``), "step" (``step_size``, ``gamma``) or
     "plateau" (factor ``gamma`` after half of ``patience`` epochs without improvement).
-    Every scheduler steps once per epoch. ``val_fraction`` is the share of the events that the
+    Every scheduler steps once per epoch. ``restore_best``: end with the weights of the best
+    epoch (else the last epoch's: a fixed epoch count, as bootstrap replicas train); a run that
+    neither stops early nor restores needs no validation set (:attr:`needs_validation`).
+    ``val_fraction`` is the share of the events that the
     callers of :func:`fit` (classifiers, ensembles, flows) hold out for validation; this is its
     one default in the project.
     """
@@ -59,6 +62,13 @@ class TrainConfig:
     seed: int = 0
     grad_clip: float | None = None
     val_fraction: float = VAL_FRACTION
+    restore_best: bool = True
+
+    @property
+    def needs_validation(self) -> bool:
+        """Whether the epochs must be judged on held-out events: early stopping or the best
+        epoch's weights; otherwise the running training loss is all the loop watches."""
+        return self.patience is not None or self.restore_best
 
     def __post_init__(self) -> None:
         # YAML reads "1e-3" as a string, so coerce instead of failing deep inside Adam.
@@ -220,7 +230,8 @@ def fit(
     on_epoch_end: Callable[[int], None] | None = None,
     keep_best: int = 1,
 ) -> TrainResult:
-    """Train ``model`` in place, returning it on CPU in eval mode with the best epoch's weights.
+    """Train ``model`` in place, returning it on CPU in eval mode with the best epoch's weights
+    (the last epoch's if not ``cfg.restore_best``).
 
     The best epoch is judged on ``val`` (or on the training loss if ``val`` is None).
     ``keep_best`` > 1 also keeps the weights of each member's ``keep_best`` best epochs in the
@@ -304,7 +315,8 @@ def fit(
 
     if best.all_stopped():
         log.info("early stopping: no improvement for %d epochs", cfg.patience)
-    model.load_state_dict(best.best_state)
+    if cfg.restore_best:
+        model.load_state_dict(best.best_state)
     model.to("cpu").eval()
     top = best.top if keep_best > 1 else None
     return TrainResult(
