@@ -113,6 +113,20 @@ def test_a_changed_input_starts_afresh(tmp_path):
     assert not w1.exists() and not w2.exists()
 
 
+def test_jobs_writing_beside_each_other_keep_their_work_apart(tmp_path):
+    """Two blocks of bootstrap replicas write part0.h5 and part1.h5 into one folder and run at
+    the same time with the same params and inputs: one finishing must not take the other's
+    work (the iso default run lost a replica's scores to this)."""
+    data = tmp_path / "data.txt"
+    data.write_text("events")
+    with resumable("bootstrap", {}, [data], tmp_path / "part0.h5") as w0:
+        with resumable("bootstrap", {}, [data], tmp_path / "part1.h5") as w1:
+            (w1 / "replica_0002.npy").write_bytes(b"1")
+        assert w0 != w1 and w0.exists() and not w1.exists()
+        (w0 / "replica_0000.npy").write_bytes(b"0")
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def test_a_rerun_removes_the_temp_files_a_killed_write_left(tmp_path):
     """A SIGKILL during an atomic write leaves ``.<name>.tmp-<hex>``; the next run of the step
     removes those of its own outputs, and no other file."""

@@ -212,7 +212,7 @@ def test_an_unreadable_finished_ensemble_is_set_aside_and_retrained(tmp_path, ca
     clean = read_table(out, require_labels=True)
     out.unlink()
     key_inputs = [str(p) for p in args.step_inputs if str(p) != jobs[0][0]] + [jobs[0][0]]
-    work = out.parent / WORK_DIR / f"discriminate-{resume_key(params, key_inputs)}"
+    work = out.parent / WORK_DIR / f"discriminate-{out.name}-{resume_key(params, key_inputs)}"
     work.mkdir(parents=True)
     (work / "scores.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
     with caplog.at_level(logging.INFO, logger=LOG):

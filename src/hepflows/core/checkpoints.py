@@ -13,6 +13,7 @@ hand) is set aside, never deleted and never fatal: see :func:`load_or_set_aside`
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
 import shutil
@@ -72,16 +73,21 @@ def keep_finished(path: Path, values: np.ndarray, checkpoint: Path | None = None
 def resumable(
     name: str, params: Any, inputs: Sequence[PathLike], beside: PathLike
 ) -> Iterator[Path]:
-    """Yield the work folder ``<dir of beside>/checkpoints/<name>-<key>/`` (created if needed).
+    """Yield the work folder ``<dir of beside>/checkpoints/<name>-<file name of beside>-<key>/``
+    (created if needed).
 
     It is removed only when the block finishes without an exception: an interrupted or failed
-    job leaves it for the next attempt.
+    job leaves it for the next attempt. With it go the folders of the same job (name and output)
+    that runs with other keys left; the output's file name keeps apart the jobs that write
+    beside each other (blocks of bootstrap replicas) and may run at the same time.
     """
-    root = Path(beside).parent / WORK_DIR
-    work = root / f"{name}-{resume_key(params, [str(p) for p in inputs])}"
+    beside = Path(beside)
+    root = beside.parent / WORK_DIR
+    job = f"{name}-{beside.name}"
+    work = root / f"{job}-{resume_key(params, [str(p) for p in inputs])}"
     work.mkdir(parents=True, exist_ok=True)
     yield work
-    for folder in root.glob(f"{name}-*"):
+    for folder in root.glob(f"{glob.escape(job)}-*"):
         shutil.rmtree(folder, ignore_errors=True)
     with contextlib.suppress(OSError):
         root.rmdir()  # only when no other job's work is left in it
