@@ -17,6 +17,7 @@ from hepflows.iso.columns import MASS_WINDOW, TRUTH_COLUMN
 from hepflows.iso.mass_fit import REFERENCE, component_pdfs, fit_mass
 from hepflows.iso.splot import (
     SWeights,
+    resampled_splot_minus_truth,
     splot_auc,
     splot_auc_draws,
     splot_roc,
@@ -126,6 +127,21 @@ def test_splot_auc_is_the_weighted_mann_whitney_statistic():
     assert np.any(np.diff(fpr) < 0)  # the curve steps back: the case to get right
     assert splot_auc(score, sw) == pytest.approx(_brute_force_auc(score, wp, wn), abs=1e-12)
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0.0, 0.0, 1.0, 1.0)
+
+
+def test_a_weighted_resample_is_the_resample_itself(reference):
+    """The spread of sPlot - truth weights the events by how often a resample drew them (one
+    sort for all resamples); each value is what the drawn events themselves give."""
+    mass, y, score, fit, _ = reference
+    mass, y, score = mass[:8000], y[:8000], score[:8000]
+    diffs = resampled_splot_minus_truth(mass, score, y, fit, resamples=3, seed=4)
+    rng = np.random.default_rng(4)
+    for d in diffs:
+        c = rng.multinomial(mass.size, np.full(mass.size, 1.0 / mass.size))
+        i = np.repeat(np.arange(mass.size), c)
+        explicit = splot_auc(score[i], sweights(mass[i], fit)) - roc_auc_score(y[i], score[i])
+        assert d == pytest.approx(explicit, abs=1e-8)  # the yields converge to 1e-9
+    assert np.ptp(diffs) > 0
 
 
 def test_tpr_at_fpr_takes_the_first_crossing():

@@ -175,10 +175,9 @@ def encode_pids(pid: np.ndarray) -> np.ndarray:
         raise DataError(
             f"unknown particle id(s) {bad[:5]}; known PDG ids: {', '.join(map(str, known))}"
         )
-    charge = np.array([_PIDS[k][1] for k in known])
-    species = np.array([PID_SPECIES.index(_PIDS[k][0]) for k in known])
-    onehot = np.eye(len(PID_SPECIES))[species[pos]]
-    return np.concatenate([charge[pos][..., None], onehot], axis=-1)
+    species = [PID_SPECIES.index(_PIDS[k][0]) for k in known]
+    rows = np.column_stack([[_PIDS[k][1] for k in known], np.eye(len(PID_SPECIES))[species]])
+    return rows[pos]  # one row (charge, one-hot) per known id, gathered
 
 
 def particle_inputs(table: EventTable) -> ParticleInputs:
@@ -198,15 +197,14 @@ def particle_inputs(table: EventTable) -> ParticleInputs:
             f"have {', '.join(table.particle_columns)}"
         )
     mask = table.mask
-    n_slots = max(int(mask.sum(axis=1).max(initial=0)), 1)
-    order = np.argsort(~mask, axis=1, kind="stable")[:, :n_slots]
-    mask = np.take_along_axis(mask, order, axis=1)
-    cols = [table.particle_columns.index(c) for c in PARTICLE_COLUMNS]
-    values = np.take_along_axis(table.particles[..., cols], order[..., None], axis=1)
-    pid = np.where(mask, values[..., 3], 22.0)  # padding: any known id, masked later
-    kinematics = np.where(mask[..., None], values[..., :3], 0.0)
-    out = np.concatenate([kinematics, encode_pids(pid) * mask[..., None]], axis=-1)
-    return ParticleInputs(out.astype(np.float32), mask)
+    counts = mask.sum(axis=1)
+    front = np.arange(max(int(counts.max(initial=0)), 1)) < counts[:, None]
+    # The real particles in row-major order are each event's in slot order: they fill the
+    # front slots of the same events. Only they are encoded (~16 of 128 slots per event).
+    real = table.particles[mask][:, [table.particle_columns.index(c) for c in PARTICLE_COLUMNS]]
+    out = np.zeros((*front.shape, len(PFN_FEATURES)), dtype=np.float32)
+    out[front] = np.concatenate([real[:, :3], encode_pids(real[:, 3])], axis=1)
+    return ParticleInputs(out, front)
 
 
 # --------------------------------------------------------------------------- specs and training
@@ -256,8 +254,8 @@ def train_model(
     Exactly one of ``validation`` = (inputs, labels, weights) of the validation fold (early
     stopping, the best epoch's weights: cross-validation) and ``epochs`` (a fixed count without
     validation: bootstrap replicas, whose ``weights`` are the CWoLa weights times the draw
-    counts). With ``epochs`` the run is judged on the training set itself, so the weights kept
-    are those of the epoch with the lowest training loss, nearly always the last.
+    counts). With ``epochs`` the weights are those of the last epoch, as the paper's replicas,
+    and no epoch is evaluated on held-out events (none are set aside).
     """
     _check_kind(kind)
     expected = "pfn" if kind == "pfn" else "mlp"
@@ -272,10 +270,8 @@ def train_model(
     if epochs is not None:
         if int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-        train.update(epochs=int(epochs), patience=None, min_delta=0.0)
-        validation = (inputs, labels, weights)
-    assert validation is not None
-    x_val, y_val, w_val = validation
+        train.update(epochs=int(epochs), patience=None, min_delta=0.0, restore_best=False)
+    x_val, y_val, w_val = validation or (None, None, None)
     clf = make_classifier(
         {**spec, "train": train}, seed=seed, device=device, checkpoint=checkpoint, log=log
     )

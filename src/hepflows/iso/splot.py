@@ -28,7 +28,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from hepflows.core.io import DataError
-from hepflows.core.metrics import roc
 from hepflows.iso.columns import MASS_WINDOW
 from hepflows.iso.mass_fit import LIMITS, PARAMETERS, MassFit, check_masses, component_pdfs
 
@@ -38,6 +37,7 @@ __all__ = [
     "SWeights",
     "splot_auc",
     "splot_auc_draws",
+    "resampled_splot_minus_truth",
     "splot_roc",
     "sweights",
     "tpr_at_fpr",
@@ -58,14 +58,16 @@ class SWeights:
     covariance: np.ndarray
 
 
-def _ml_yields(pdfs: np.ndarray, start: np.ndarray) -> np.ndarray:
+def _ml_yields(pdfs: np.ndarray, start: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """The yields maximising the extended likelihood for fixed shapes: Newton on a convex
     function, so a few steps from the fit's yields; halved while a step leaves the region
-    where the total density is positive or raises -log L."""
+    where the total density is positive or raises -log L. ``counts``: how often each event
+    is in the sample (a resample with replacement), 1 if not given."""
+    c = np.ones(len(pdfs)) if counts is None else counts
 
     def nll(n: np.ndarray) -> float:
         total = pdfs @ n
-        return float(n.sum() - np.log(total).sum()) if np.all(total > 0) else np.inf
+        return float(n.sum() - c @ np.log(total)) if np.all(total > 0) else np.inf
 
     n = start.astype(np.float64)
     current = nll(n)
@@ -73,8 +75,8 @@ def _ml_yields(pdfs: np.ndarray, start: np.ndarray) -> np.ndarray:
         raise RuntimeError(f"sPlot: the start yields {start} give a density <= 0 at some events")
     for _ in range(_NEWTON_STEPS):
         inv = 1.0 / (pdfs @ n)
-        grad = 1.0 - pdfs.T @ inv
-        hess = (pdfs * inv[:, None] ** 2).T @ pdfs
+        grad = 1.0 - pdfs.T @ (c * inv)
+        hess = (pdfs * (c * inv**2)[:, None]).T @ pdfs
         step = np.linalg.solve(hess, grad)
         scale = 1.0
         while nll(n - scale * step) > current and scale > 1e-6:
@@ -86,13 +88,15 @@ def _ml_yields(pdfs: np.ndarray, start: np.ndarray) -> np.ndarray:
     raise RuntimeError(f"sPlot: yields did not converge in {_NEWTON_STEPS} Newton steps: {n}")
 
 
-def _sweights(pdfs: np.ndarray, start: np.ndarray) -> SWeights:
-    n = _ml_yields(pdfs, start)
+def _sweights(pdfs: np.ndarray, start: np.ndarray, counts: np.ndarray | None = None) -> SWeights:
+    """sWeights of each event (of each copy, with ``counts``: see :func:`_ml_yields`)."""
+    c = np.ones(len(pdfs)) if counts is None else counts
+    n = _ml_yields(pdfs, start, counts)
     inv = 1.0 / (pdfs @ n)
-    v_inv = (pdfs * inv[:, None] ** 2).T @ pdfs
+    v_inv = (pdfs * (c * inv**2)[:, None]).T @ pdfs
     cov = np.linalg.inv(v_inv)
     w = (pdfs @ cov) * inv[:, None]  # (n_events, 2): sum_k V_jk f_k / sum_i N_i f_i
-    sums = w.sum(axis=0)
+    sums = c @ w
     if not np.allclose(sums, n, rtol=1e-6, atol=1e-6):
         raise RuntimeError(f"sPlot: sWeight sums {sums} differ from the ML yields {n}")
     return SWeights(prompt=w[:, 0], nonprompt=w[:, 1], yields=n, covariance=cov)
@@ -129,17 +133,30 @@ def _scores(score: ArrayLike, n: int) -> np.ndarray:
     return s
 
 
+class _Ranked:
+    """A score's events from the highest score down and where each distinct score ends: sorted
+    once for every set of weights laid on the same events (fit draws, resamples)."""
+
+    def __init__(self, score: np.ndarray) -> None:
+        self.order = np.argsort(score, kind="mergesort")[::-1]
+        ranked = score[self.order]
+        self.ends = np.r_[np.flatnonzero(ranked[1:] != ranked[:-1]), ranked.size - 1]
+
+    def roc(self, positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(FPR, TPR) at every distinct score for per-event weights of the two classes."""
+        tp = np.r_[0.0, np.cumsum(positive[self.order])[self.ends]]
+        fp = np.r_[0.0, np.cumsum(negative[self.order])[self.ends]]
+        return fp / fp[-1], tp / tp[-1]
+
+
 def splot_roc(score: ArrayLike, weights: SWeights) -> tuple[np.ndarray, np.ndarray]:
     """(FPR, TPR) at every distinct score, from high to low threshold, starting at (0, 0).
 
     Each event enters twice, as prompt with its prompt sWeight and as non-prompt with its
-    non-prompt sWeight, so the weighted ROC of :func:`hepflows.core.metrics.roc` is the sPlot
-    ROC. With negative weights the curve may step backwards; nothing is re-sorted."""
-    n = weights.prompt.size
-    s = _scores(score, n)
-    y = np.concatenate([np.ones(n), np.zeros(n)])
-    w = np.concatenate([weights.prompt, weights.nonprompt])
-    return roc(y, np.concatenate([s, s]), w)
+    non-prompt sWeight: the weighted ROC of the two species. With negative weights the curve
+    may step backwards; nothing is re-sorted."""
+    ranked = _Ranked(_scores(score, weights.prompt.size))
+    return ranked.roc(weights.prompt, weights.nonprompt)
 
 
 def splot_auc(score: ArrayLike, weights: SWeights) -> float:
@@ -219,13 +236,44 @@ def splot_auc_draws(
     if n_draws < 2:
         raise ValueError(f"n_draws must be >= 2 for a standard deviation, got {n_draws}")
     m = check_masses(mass, window=fit.window)
-    s = _scores(score, m.size)
+    ranked = _Ranked(_scores(score, m.size))
     draws = _draw_parameters(fit, n_draws, np.random.default_rng(seed))
     aucs, tprs = np.empty(n_draws), np.empty(n_draws)
     for i, p in enumerate(draws):
         values = dict(zip(PARAMETERS, p, strict=True))
         sw = _sweights(component_pdfs(m, values, window=fit.window), _start_yields(values, m.size))
-        fpr, tpr = splot_roc(s, sw)
+        fpr, tpr = ranked.roc(sw.prompt, sw.nonprompt)
         aucs[i] = np.trapezoid(tpr, fpr)
         tprs[i] = tpr_at_fpr(fpr, tpr, 0.5)
     return SPlotDraws(auc=aucs, tpr_at_half_fpr=tprs)
+
+
+def resampled_splot_minus_truth(
+    mass: ArrayLike,
+    score: ArrayLike,
+    truth: ArrayLike,
+    fit: MassFit | Mapping[str, float],
+    *,
+    resamples: int,
+    seed: int,
+) -> np.ndarray:
+    """sPlot AUC - truth AUC on ``resamples`` resamples of the events with replacement (the
+    fit's shapes held, the yields and sWeights refitted on each): their spread is what the
+    sample's statistics alone allow between the two. Each resample is the events weighted by
+    how often it drew them, so the score is sorted once."""
+    values = fit.values if isinstance(fit, MassFit) else fit
+    window = fit.window if isinstance(fit, MassFit) else MASS_WINDOW
+    m = check_masses(mass, window=window)
+    ranked = _Ranked(_scores(score, m.size))
+    t = np.asarray(truth, dtype=np.float64)
+    pdfs = component_pdfs(m, values, window=window)
+    start = _start_yields(values, m.size)
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for k in range(resamples):
+        c = rng.multinomial(m.size, np.full(m.size, 1.0 / m.size)).astype(np.float64)
+        sw = _sweights(pdfs, start, c)
+        fpr, tpr = ranked.roc(c * sw.prompt, c * sw.nonprompt)
+        fpr_t, tpr_t = ranked.roc(c * t, c * (1.0 - t))
+        out[k] = np.trapezoid(tpr, fpr) - np.trapezoid(tpr_t, fpr_t)
+    return out
