@@ -6,7 +6,15 @@ import energyflow
 import numpy as np
 import pytest
 
-from hepflows.iso.efps import BETAS, KAPPAS, compute_efps, describe_graphs, efp_columns, efp_set
+from hepflows.iso.efps import (
+    BETAS,
+    KAPPAS,
+    compute_efp_columns,
+    compute_efps,
+    describe_graphs,
+    efp_columns,
+    efp_set,
+)
 
 from helpers import random_cones
 
@@ -67,6 +75,25 @@ def test_empty_events_are_zero():
     assert (out[[0, 2]] == 0).all() and (out[[1, 3], 0] > 0).all()
     assert compute_efps(particles[:0], mask[:0], -1.0, 1.0, 3).shape == (0, 7)
     assert (compute_efps(particles, np.zeros_like(mask), 1.0, 1.0, 3) == 0).all()
+
+
+def test_chosen_columns_are_the_full_sets_columns():
+    """The holdout sample computes only the EFPs its models read: the same numbers, in the order
+    asked, across (kappa, beta) sets."""
+    particles, mask = cones(40)
+    full = {}
+    for k in (2.0, 0.5):
+        full.update(
+            zip(efp_columns(k, 1.0, 3), compute_efps(particles, mask, k, 1.0, 3).T, strict=True)
+        )
+    chosen = ["efp_k2_b1_0", "efp_k0.5_b1_3", "efp_k2_b1_4"]
+    out = compute_efp_columns(particles, mask, chosen, dmax=3)
+    np.testing.assert_array_equal(out, np.column_stack([full[c] for c in chosen]))
+    assert (out[0] == 0).all()  # the event without particles
+    with pytest.raises(ValueError, match="has 7 EFPs; asked for index 9"):
+        compute_efp_columns(particles, mask, ["efp_k2_b1_9"], dmax=3)
+    with pytest.raises(ValueError, match="'iso_r100' is not an EFP column"):
+        compute_efp_columns(particles, mask, ["iso_r100"], dmax=3)
 
 
 def test_invariant_to_particle_order_and_padding():

@@ -108,3 +108,70 @@ def test_the_mass_fit_survives_its_json(tmp_path):
     assert back.prompt_fraction_error == pytest.approx(fit.prompt_fraction_error)
     with pytest.raises(DataError, match="not a mass fit"):
         fit_from_dict({"values": {}}, "fit.json")
+
+
+def test_a_bootstrap_block_scores_the_holdout_chunk_by_chunk_and_resumes(tmp_path):
+    """Every replica scores the whole holdout sample, read a chunk at a time; a finished
+    replica's scores (test fold and holdout) are reused by a resumed job."""
+    from hepflows.iso.cwola import cwola_table
+    from hepflows.iso.folds import assign_folds
+    from hepflows.iso.model_inputs import SampleScorer, model_inputs
+    from hepflows.iso.models import model_spec
+    from hepflows.iso.synthetic import dimuon_events
+    from hepflows.iso.training_jobs import bootstrap_scores
+
+    events = dimuon_events(3000, np.random.default_rng(1))
+    labelled = cwola_table(events)
+    folds = assign_folds(labelled.labels, 0).astype(np.float64)
+    cwola = EventTable(folds[:, None], ["fold"], weights=labelled.weights, labels=labelled.labels)
+    write_table(tmp_path / "holdout.h5", dimuon_events(1100, np.random.default_rng(2)), seed=2,
+                config_hash="test")  # fmt: skip
+    cfg = {"kind": "cones", "n_cones": 3}
+    spec = model_spec("cones", {"width": 8, "layers": 1, "train": {"batch_size": 256}})
+    holdout = SampleScorer(cfg, tmp_path / "holdout.h5", chunk=400)
+    summed = type("Summed", (), {"predict": staticmethod(lambda x: x.sum(axis=1))})
+    np.testing.assert_array_equal(
+        holdout(summed), model_inputs(cfg, tmp_path / "holdout.h5").sum(1)
+    )
+    x = model_inputs(cfg, write_events(tmp_path, events))
+
+    def run():
+        return bootstrap_scores("cones", x, cwola, range(2), epochs=2, spec=spec, seed=5,
+                                device="cpu", work_dir=tmp_path / "work", log=None,
+                                holdout=holdout)  # fmt: skip
+
+    first = run()
+    assert first.test.shape == (2, int((folds == 0).sum())) and first.holdout.shape == (2, 1100)
+    assert not np.array_equal(first.holdout[0], first.holdout[1])  # two replicas, two models
+    (tmp_path / "work/replica_0001.npy").unlink()  # replica 1 was killed before it finished
+    again = run()
+    np.testing.assert_array_equal(again.holdout, first.holdout)
+    np.testing.assert_array_equal(again.test, first.test)
+
+
+def write_events(tmp_path, events):
+    path = tmp_path / "events.h5"
+    write_table(path, events, seed=1, config_hash="test")
+    return path
+
+
+def test_the_spread_of_splot_minus_truth_shrinks_as_one_over_root_n():
+    """The statistical spread that says whether sPlot and truth AUCs disagree: it falls as
+    1/sqrt(events), and the difference itself stays within a few spreads (no bias)."""
+    from hepflows.core.metrics import auc
+    from hepflows.iso.evaluation import TestFold, splot_truth_spread
+    from hepflows.iso.mass_fit import REFERENCE
+    from hepflows.iso.splot import splot_auc, sweights
+    from hepflows.iso.synthetic import dimuon_kinematics
+
+    spreads = []
+    for n in (20_000, 80_000):
+        cols = dimuon_kinematics(n, np.random.default_rng(n))
+        truth = cols["truth_prompt"]
+        score = truth + np.random.default_rng(1).standard_normal(n)  # independent of the mass
+        sample = TestFold(np.arange(n), cols["mass"], truth)
+        fit = {**REFERENCE, "n_prompt": truth.sum(), "n_nonprompt": n - truth.sum()}
+        spreads.append(splot_truth_spread(score, sample, fit, resamples=40, seed=2))
+        diff = splot_auc(score, sweights(cols["mass"], fit)) - auc(truth, score)
+        assert abs(diff) < 3 * spreads[-1]
+    assert 1.5 < spreads[0] / spreads[1] < 2.7  # sqrt(4) = 2

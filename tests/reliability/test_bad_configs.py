@@ -101,6 +101,9 @@ BAD_CONFIGS = {
         "efp_k2_b1_0: kappa 2, beta 1 is not in the EFP grid"),
     "a guided search without CV split 0": (
         {"iso": {"cv_splits": [1, 2]}}, "iso.cv_splits", "the guided EFP search runs on split 0"),
+    "a holdout sample of fewer than no events": (
+        {"iso": {"synthetic": {"holdout_events": -1}}}, "iso.synthetic.holdout_events",
+        "less than the minimum of 0"),
     "a search reference that is no PFN": (
         {"iso": {"efp_search": {"reference": "cones1"}}}, "iso.efp_search.reference",
         "'cones1' is not a pfn model"),

@@ -77,6 +77,8 @@ def check_iso_paper_scale(results: Path, tmp: Path) -> None:
     assert counts["iso_train"] == 100 and counts["iso_cv_summary"] == 20
     assert counts["iso_bootstrap"] == 4 * 10 and counts["iso_evaluate"] == 4
     assert counts["iso_search_efps"] == counts["iso_events"] == 1
+    # The holdout sample: its events, fit and merge once; only the chosen EFPs, in 25 chunks.
+    assert counts["iso_holdout_efps"] == 25 and counts["iso_merge_holdout_efps"] == 1
 
 
 def check_iso_default(results: Path, tmp: Path) -> None:
@@ -86,6 +88,8 @@ def check_iso_default(results: Path, tmp: Path) -> None:
     assert counts["iso_train"] == len(models) * len(iso["cv_splits"])
     grid = len(iso["efps"]["kappas"]) * len(iso["efps"]["betas"])
     assert counts["iso_efps"] == grid * iso["efps"]["jobs"] and counts["iso_merge_efps"] == grid
+    assert iso["synthetic"]["holdout_events"] > 0
+    assert counts["iso_holdout_events"] == counts["iso_fit_holdout_mass"] == 1
 
 
 CHECKS = [

@@ -29,7 +29,11 @@ def test_tiny_all_iso_builds_every_table_and_figure(tiny_iso_run):
     base = tiny_iso_run / "iso"
     table = pd.read_csv(base / "summary/auc_table.csv")
     assert list(table["model"].unique()) == MODELS  # the config's order
-    assert sorted(table["kind"].unique()) == ["sPlot", "truth"]
+    assert sorted(table["kind"].unique()) == ["sPlot", "sPlot, holdout", "truth", "truth, holdout"]
+    holdout = table["kind"].str.endswith("holdout")
+    assert (table.loc[holdout, "n_events"] == TEST["synthetic"]["holdout_events"]).all()
+    folds = read_table(base / "cwola.h5").col("fold")
+    assert (table.loc[~holdout, "n_events"] == (folds == 0).sum()).all()
     assert (table["n_replicas"] == TEST["bootstrap"]["replicas"]).all()
     assert table["auc_mean"].between(0, 1).all() and (table["auc_err"] > 0).all()
     # The gap column compares each model with the next of the same kind; the last has none.
@@ -84,6 +88,24 @@ def test_bootstrap_blocks_score_the_test_fold(tiny_iso_run):
     assert len(evaluation["replicas"]) == 3
     band = evaluation["splot"]["roc"]
     assert len(band["fpr"]) == len(band["median"]) == len(band["p16"])
+
+
+def test_every_replica_scores_an_independent_holdout_sample(tiny_iso_run):
+    base = tiny_iso_run / "iso"
+    n = TEST["synthetic"]["holdout_events"]
+    holdout = read_table(base / "holdout/events.h5", columns=["mass"], particles=False)
+    events = read_table(base / "events.h5", columns=["mass"], particles=False)
+    assert len(holdout) == n and not np.isin(holdout.col("mass"), events.col("mass")).any()
+    assert read_json(base / "holdout/mass_fit.json")["n_events"] == n
+    for model in ("cones1", "cones9_efps", "pfn"):
+        parts = [read_table(base / f"bootstrap/{model}/holdout_part{p}.h5") for p in (0, 1)]
+        assert [p.columns for p in parts] == [["replica_0", "replica_1"], ["replica_2"]]
+        assert all(len(p) == n and np.isfinite(p.data).all() for p in parts)
+        evaluation = read_json(base / f"evaluation/{model}.json")
+        assert evaluation["holdout_n_events"] == n and len(evaluation["holdout_replicas"]) == 3
+    # The guided model's holdout EFPs are exactly the search's choice, nothing of the grid.
+    chosen = read_json(base / "efp_search/trajectory.json")["chosen"]
+    assert read_table(base / "holdout/efps.h5").columns == chosen
 
 
 def test_training_is_reproducible_and_one_figure_rebuilds_alone(tiny_iso_run, tmp_path):

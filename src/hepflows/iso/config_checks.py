@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from hepflows.core.config_validation import ConfigError
+from hepflows.iso.efps import EFP_COLUMN
 
 __all__ = ["EFP_COLUMN", "all_models", "check_iso_config", "model_label", "scan_name"]
 
 _SCAN_NAME = re.compile(r"^cones(\d+)$")
-EFP_COLUMN = re.compile(r"^efp_k(-?[0-9.]+)_b([0-9.]+)_(\d+)$")
 
 
 def scan_name(n_cones: int) -> str:

@@ -25,19 +25,24 @@ and z_i = 1); ``kappa='pf'`` is refused by the 'hadr' measure and is not in the 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "BETAS",
+    "EFP_COLUMN",
     "KAPPAS",
+    "compute_efp_columns",
     "compute_efps",
     "describe_graphs",
     "efp_columns",
     "efp_set",
 ]
 
+EFP_COLUMN = re.compile(r"^efp_k(-?[0-9.]+)_b([0-9.]+)_(\d+)$")  # efp_columns' names
 KAPPAS = (-1.0, 0.0, 0.25, 0.5, 1.0, 2.0)  # energy weighting exponents of the paper
 BETAS = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0)  # angular exponents of the paper
 
@@ -84,6 +89,59 @@ def describe_graphs(kappa: float, beta: float, dmax: int) -> list[dict[str, Any]
     ]
 
 
+def _per_event(particles: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Which events have particles, and their real (pT, d_eta, d_phi) as one view each."""
+    particles = np.asarray(particles)
+    mask = np.asarray(mask, dtype=bool)
+    if particles.ndim != 3 or particles.shape[2] < 3 or mask.shape != particles.shape[:2]:
+        raise ValueError(
+            f"particles (n_events, n_slots, >= 3) and mask (n_events, n_slots) expected, got "
+            f"{particles.shape} and {mask.shape}"
+        )
+    counts = mask.sum(axis=1)
+    has = counts > 0
+    # One gather of the real particles, split into per-event views without copies.
+    real = particles[..., :3][mask].astype(np.float64, copy=False)
+    return has, np.split(real, np.cumsum(counts[has])[:-1]) if has.any() else []
+
+
+def compute_efp_columns(
+    particles: np.ndarray, mask: np.ndarray, columns: Sequence[str], dmax: int
+) -> np.ndarray:
+    """The named EFP columns (:func:`efp_columns` names) of a chunk of events, in the order
+    asked: each (kappa, beta) computes only its named graphs, so scoring a model that uses a
+    few chosen EFPs does not pay for the whole set."""
+    groups: dict[tuple[float, float], list[tuple[int, int]]] = {}
+    for j, column in enumerate(columns):
+        match = EFP_COLUMN.match(column)
+        if match is None:
+            raise ValueError(f"{column!r} is not an EFP column name (efp_k<kappa>_b<beta>_<i>)")
+        kappa, beta, index = float(match[1]), float(match[2]), int(match[3])
+        groups.setdefault((kappa, beta), []).append((j, index))
+    has, events = _per_event(particles, mask)
+    out = np.zeros((len(has), len(columns)), dtype=np.float64)
+    for (kappa, beta), picks in groups.items():
+        full = efp_set(kappa, beta, dmax).efps
+        bad = [i for _, i in picks if i >= len(full)]
+        if bad:
+            raise ValueError(f"kappa {kappa:g}, beta {beta:g}, d <= {dmax} has {len(full)} "
+                             f"EFPs; asked for index {bad[0]}")  # fmt: skip
+        if not events:
+            continue
+        subset = _graph_set(tuple(tuple(full[i].graph) for _, i in picks), kappa, beta)
+        out[np.ix_(has, [j for j, _ in picks])] = subset.batch_compute(events, n_jobs=1)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _graph_set(graphs: tuple[tuple[tuple[int, int], ...], ...], kappa: float, beta: float) -> Any:
+    import energyflow
+
+    return energyflow.EFPSet(
+        *[list(g) for g in graphs], measure="hadr", beta=beta, kappa=kappa, normed=True
+    )
+
+
 def compute_efps(
     particles: np.ndarray, mask: np.ndarray, kappa: float, beta: float, dmax: int
 ) -> np.ndarray:
@@ -93,20 +151,9 @@ def compute_efps(
     :data:`~hepflows.iso.columns.PARTICLE_COLUMNS`); only the slots of ``mask`` count, in any
     order. One process: the workflow runs chunks and (kappa, beta) as separate jobs.
     """
-    particles = np.asarray(particles)
-    mask = np.asarray(mask, dtype=bool)
-    if particles.ndim != 3 or particles.shape[2] < 3 or mask.shape != particles.shape[:2]:
-        raise ValueError(
-            f"particles (n_events, n_slots, >= 3) and mask (n_events, n_slots) expected, got "
-            f"{particles.shape} and {mask.shape}"
-        )
+    has, events = _per_event(particles, mask)
     efps = efp_set(kappa, beta, dmax)
-    counts = mask.sum(axis=1)
-    has = counts > 0
-    out = np.zeros((len(particles), len(efps.efps)), dtype=np.float64)
-    if has.any():
-        # One gather of the real particles, split into per-event views without copies.
-        real = particles[..., :3][mask].astype(np.float64, copy=False)
-        events = np.split(real, np.cumsum(counts[has])[:-1])
+    out = np.zeros((len(has), len(efps.efps)), dtype=np.float64)
+    if events:
         out[has] = efps.batch_compute(events, n_jobs=1)
     return out

@@ -5,7 +5,7 @@ median ROC with its 16-84% band over replicas on a common FPR grid."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -17,16 +17,24 @@ from hepflows.core.seeding import derive_seed
 from hepflows.iso.bootstrap import summarize_replicas
 from hepflows.iso.columns import TRUTH_COLUMN
 from hepflows.iso.mass_fit import MassFit
-from hepflows.iso.splot import splot_auc_draws, splot_roc, sweights, tpr_at_fpr
+from hepflows.iso.splot import (
+    resampled_splot_minus_truth,
+    splot_auc_draws,
+    splot_roc,
+    sweights,
+    tpr_at_fpr,
+)
 
 __all__ = [
     "FPR_GRID",
     "TestFold",
     "curve_band",
+    "read_sample",
     "read_test_fold",
     "read_truth",
     "replica_metrics",
     "score_metrics",
+    "splot_truth_spread",
     "summary",
 ]
 
@@ -54,6 +62,12 @@ def read_test_fold(events: PathLike, cwola: PathLike) -> TestFold:
     mass = read_table(events, columns=["mass"], particles=False).col("mass")
     truth = read_truth(events)
     return TestFold(index, mass[index], None if truth is None else truth[index])
+
+
+def read_sample(events: PathLike) -> TestFold:
+    """Every event of a sample that was only scored (the synthetic holdout) as a test fold."""
+    mass = read_table(events, columns=["mass"], particles=False).col("mass")
+    return TestFold(np.arange(len(mass)), mass, read_truth(events))
 
 
 def _monotone(fpr: np.ndarray, tpr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +113,25 @@ def replica_metrics(
                  splot_tpr_at_50fpr=d.tpr_mean)  # fmt: skip
         rows.append(m)
     return rows
+
+
+def splot_truth_spread(
+    score: np.ndarray,
+    sample: TestFold,
+    fit: MassFit | Mapping[str, float],
+    *,
+    resamples: int,
+    seed: int,
+) -> float:
+    """The standard deviation of sPlot AUC - truth AUC over ``resamples`` resamples of the
+    events with replacement: how far the two may differ by the sample's statistics alone. The
+    sPlot estimate is noisier than the truth's (prompt events in the peak carry non-prompt
+    sWeights), so this, not the AUC error over replicas, says whether a difference is a bias."""
+    if sample.truth is None:
+        raise ValueError("the spread of sPlot - truth needs the truth")
+    diffs = resampled_splot_minus_truth(sample.mass, score, sample.truth, fit,
+                                        resamples=resamples, seed=seed)  # fmt: skip
+    return float(np.std(diffs, ddof=1))
 
 
 def curve_band(curves: Sequence[np.ndarray]) -> dict[str, list[float]]:

@@ -17,10 +17,21 @@ from hepflows.core.particle_flow import ParticleInputs
 from hepflows.iso.columns import EVENT_COLUMNS
 from hepflows.iso.models import cone_columns, cone_inputs, efp_inputs, particle_inputs
 
-__all__ = ["TrainingInputs", "chosen_efps", "efp_matrix", "model_inputs", "training_inputs"]
+__all__ = [
+    "TrainingInputs",
+    "chosen_efps",
+    "efp_matrix",
+    "model_inputs",
+    "SampleScorer",
+    "training_inputs",
+]
+
+SCORE_CHUNK = 200_000  # events read and scored at a time by SampleScorer
 
 
-def efp_matrix(columns: Sequence[str], paths: Sequence[PathLike]) -> np.ndarray:
+def efp_matrix(
+    columns: Sequence[str], paths: Sequence[PathLike], rows: slice | None = None
+) -> np.ndarray:
     """(n_events, len(columns)): the named EFP columns, each from whichever merged EFP table
     holds it, in the order asked."""
     where: dict[str, Path] = {}
@@ -38,7 +49,7 @@ def efp_matrix(columns: Sequence[str], paths: Sequence[PathLike]) -> np.ndarray:
         by_file.setdefault(where[c], []).append(c)
     values: dict[str, np.ndarray] = {}
     for path, cols in by_file.items():
-        table = read_table(path, columns=cols, particles=False)
+        table = read_table(path, columns=cols, particles=False, rows=rows)
         values.update({c: table.data[:, i] for i, c in enumerate(cols)})
     return np.column_stack([values[c] for c in columns])
 
@@ -57,15 +68,17 @@ def model_inputs(
     events: PathLike,
     efp_tables: Sequence[PathLike] = (),
     efps: Sequence[str] = (),
+    rows: slice | None = None,
 ) -> np.ndarray | ParticleInputs:
-    """The inputs of model ``cfg`` (kind, n_cones) for every event of the event table."""
+    """The inputs of model ``cfg`` (kind, n_cones) for every event of the event table (or the
+    events ``rows`` of it)."""
     kind = cfg["kind"]
     if kind == "pfn":
-        return particle_inputs(read_table(events, columns=list(EVENT_COLUMNS[:1])))
-    table = read_table(events, columns=cone_columns(cfg["n_cones"]), particles=False)
+        return particle_inputs(read_table(events, columns=list(EVENT_COLUMNS[:1]), rows=rows))
+    table = read_table(events, columns=cone_columns(cfg["n_cones"]), particles=False, rows=rows)
     if kind == "cones":
         return cone_inputs(table, cfg["n_cones"])
-    matrix = efp_matrix(efps, efp_tables)
+    matrix = efp_matrix(efps, efp_tables, rows)
     if len(matrix) != len(table):
         raise DataError(
             f"the EFP tables hold {len(matrix)} events, the event table {events} {len(table)}"
@@ -98,3 +111,36 @@ def training_inputs(
     if len(table) != len(x):
         raise DataError(f"{cwola} has {len(table)} events, the event table {events} {len(x)}")
     return TrainingInputs(x, table, efps)
+
+
+def _n_events(path: PathLike) -> int:
+    return len(read_table(path, columns=[], particles=False))
+
+
+class SampleScorer:
+    """Scores every event of an event table with a trained model of ``cfg``, reading ``chunk``
+    events at a time: a sample scored by many replicas (the synthetic holdout) may be larger
+    than the training events, and only one chunk of it is in memory."""
+
+    def __init__(
+        self,
+        cfg: Mapping[str, Any],
+        events: PathLike,
+        efp_tables: Sequence[PathLike] = (),
+        efps: Sequence[str] = (),
+        chunk: int = SCORE_CHUNK,
+    ) -> None:
+        self.cfg, self.events, self.chunk = cfg, events, chunk
+        self.efp_tables, self.efps = list(efp_tables), list(efps)
+        self.n_events = _n_events(events)
+        for path in self.efp_tables:
+            if (n := _n_events(path)) != self.n_events:
+                raise DataError(f"{path} holds {n} events, the event table {events} "
+                                f"{self.n_events}")  # fmt: skip
+
+    def __call__(self, model: Any) -> np.ndarray:
+        return np.concatenate([
+            model.predict(model_inputs(self.cfg, self.events, self.efp_tables, self.efps,
+                                       slice(a, a + self.chunk)))
+            for a in range(0, self.n_events, self.chunk)
+        ])  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,9 +20,10 @@ from hepflows.core.events import EventTable
 from hepflows.core.seeding import derive_seed
 from hepflows.iso.bootstrap import replica_counts
 from hepflows.iso.folds import split_masks, training_pool
+from hepflows.iso.model_inputs import SampleScorer
 from hepflows.iso.models import IsoClassifier, train_model
 
-__all__ = ["bootstrap_scores", "folds_of", "train_split"]
+__all__ = ["BootstrapScores", "bootstrap_scores", "folds_of", "train_split"]
 
 
 def folds_of(cwola: EventTable) -> np.ndarray:
@@ -57,6 +58,13 @@ def train_split(
     )  # fmt: skip
 
 
+class BootstrapScores(NamedTuple):
+    """(replicas, events) scores of the test fold and, if one was given, the holdout sample."""
+
+    test: np.ndarray
+    holdout: np.ndarray | None
+
+
 def bootstrap_scores(
     kind: str,
     x: Any,
@@ -69,8 +77,10 @@ def bootstrap_scores(
     device: str,
     work_dir: Path | None,
     log: logging.Logger | None,
-) -> np.ndarray:
-    """Scores (len(replicas), n_test) on the test fold, one row per replica.
+    holdout: SampleScorer | None = None,
+) -> BootstrapScores:
+    """Scores (len(replicas), n_test) on the test fold, one row per replica, and (if
+    ``holdout`` is given) those of every event of the holdout sample it reads.
 
     Replica b trains on the training pool (every fold but the test fold) with weights = CWoLa
     weight x how often the event was drawn, for ``epochs`` epochs. Events drawn 0 times are left
@@ -80,8 +90,9 @@ def bootstrap_scores(
     """
     folds = folds_of(cwola)
     pool, test = training_pool(folds), folds == 0
-    x_test = x[np.flatnonzero(test)]
-    out = np.empty((len(replicas), int(test.sum())))
+    x_test, n_test = x[np.flatnonzero(test)], int(test.sum())
+    n_holdout = holdout.n_events if holdout is not None else 0
+    out = np.empty((len(replicas), n_test + n_holdout))  # a replica's row: test, then holdout
     for i, b in enumerate(replicas):
         done = work_dir / f"replica_{b:04d}.npy" if work_dir is not None else None
         logger = log or logging.getLogger(__name__)
@@ -101,7 +112,9 @@ def bootstrap_scores(
             seed=derive_seed(seed, "iso", "bootstrap-init", b), device=device, checkpoint=ckpt,
             log=log, epochs=epochs,
         )  # fmt: skip
-        out[i] = clf.predict(x_test)
+        out[i, :n_test] = clf.predict(x_test)
+        if holdout is not None:
+            out[i, n_test:] = holdout(clf)
         if done is not None:
             keep_finished(done, out[i], ckpt)
-    return out
+    return BootstrapScores(out[:, :n_test], out[:, n_test:] if holdout is not None else None)

@@ -1,17 +1,10 @@
 # iso, 3. evaluation: each model's bootstrap replicas against the mass fit (sPlot) and the truth,
-# and the summary tables.
+# with the holdout sample's beside them where there is one, and the summary tables.
 
 
 rule iso_evaluate:
     input:
-        parts=expand(
-            f"{ISO_DIR}/bootstrap/{{model}}/part{{part}}.h5",
-            part=range(ISO_BOOTSTRAP_JOBS),
-            allow_missing=True,
-        ),
-        events=ISO_EVENTS,
-        cwola=ISO_CWOLA,
-        fit=ISO_FIT,
+        unpack(iso_evaluate_inputs),
     output:
         ISO_EVALUATION,
     log:
@@ -28,12 +21,13 @@ rule iso_evaluate:
     resources:
         **iso_resources("evaluate"),
     params:
-        cfg=iso_params(fit_draws=ISO["evaluate"]["fit_draws"]),
+        cfg=iso_params(**ISO["evaluate"]),
+        holdout=iso_holdout_args,
     shell:
         step(
             "hepflows.iso.steps.evaluate --params {params.cfg:q} --name {wildcards.model}"
             " --parts {input.parts:q} --events {input.events:q} --cwola {input.cwola:q}"
-            " --fit {input.fit:q} --out {output:q}"
+            " --fit {input.fit:q}{params.holdout} --out {output:q}"
         )
 
 

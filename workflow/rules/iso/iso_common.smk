@@ -1,4 +1,5 @@
-# iso: settings, path patterns, wildcard constraints and input functions (rules: the other files).
+# iso: settings, path patterns, wildcard constraints and helpers (input functions: iso_inputs.smk;
+# rules: the other files).
 #
 # results/iso/
 #   events.h5, cwola.h5            the dimuon events (particles included); folds, labels, weights
@@ -7,6 +8,8 @@
 #   cv/{model}/summary.json        the splits' AUCs and the bootstrap's epoch count
 #   efp_search/trajectory.json     the guided EFP search
 #   bootstrap/{model}/part{part}.h5  replicas' scores of the test fold
+#   bootstrap/{model}/holdout_part{part}.h5  ... and of the holdout sample (synthetic only)
+#   holdout/                       the holdout sample: events, mass fit, the chosen EFPs
 #   evaluation/                    the mass fit; per model the bootstrapped sPlot / truth AUCs
 #   summary/, plots/               the tables and figures
 from hepflows.iso.config_checks import (
@@ -44,6 +47,14 @@ ISO_CV_SUMMARY = f"{ISO_DIR}/cv/{{model}}/summary.json"
 ISO_SEARCH = f"{ISO_DIR}/efp_search/trajectory.json"
 ISO_EVALUATION = f"{ISO_DIR}/evaluation/{{model}}.json"
 ISO_SUMMARY = f"{ISO_DIR}/summary"
+# An independent synthetic sample that every replica scores (0 events: none; never for real data).
+ISO_HOLDOUT = (
+    ISO["synthetic"].get("holdout_events", 0) if ISO["source"] == "synthetic" else 0
+)
+ISO_HOLDOUT_EVENTS = f"{ISO_DIR}/holdout/events.h5"
+ISO_HOLDOUT_FIT = f"{ISO_DIR}/holdout/mass_fit.json"
+ISO_HOLDOUT_EFPS = f"{ISO_DIR}/holdout/efps.h5"
+ISO_HOLDOUT_SCORES = f"{ISO_DIR}/bootstrap/{{model}}/holdout_part{{part}}.h5"
 ISO_PLOT = f"{ISO_DIR}/plots"
 
 
@@ -92,41 +103,6 @@ def iso_train_resources(runtime_factor=1):
         gpu = lambda w: int(ISO["resources"][iso_train_kind(w)]["gpu"])
         resources.update(gpu=gpu, request_gpus=gpu)
     return resources
-
-
-def iso_efp_tables(model=None):
-    """The merged EFP tables a model reads (every table for the search)."""
-    cfg = ISO_MODELS[model] if model else {"kind": "cones_efps", "efps": "guided"}
-    if cfg["kind"] != "cones_efps":
-        return []
-    if cfg["efps"] == "guided":
-        sets = ISO_KB
-    else:
-        sets = []
-        for column in cfg["efps"]:
-            kappa, beta, _ = EFP_COLUMN.match(column).groups()
-            kb = (fmt_number(kappa), fmt_number(beta))
-            if kb not in sets:
-                sets.append(kb)
-    return [ISO_EFP.format(kappa=k, beta=b) for k, b in sets]
-
-
-def iso_model_inputs(w):
-    """What training a model needs: events, labels, its EFP tables, the search's choice."""
-    inputs = {"events": ISO_EVENTS, "cwola": ISO_CWOLA, "efps": iso_efp_tables(w.model)}
-    if ISO_MODELS[w.model].get("efps") == "guided":
-        inputs["search"] = ISO_SEARCH
-    return inputs
-
-
-def iso_model_args(w, input):
-    """The optional arguments of the inputs of iso_model_inputs."""
-    text = ""
-    if input.get("efps"):
-        text += " --efps " + " ".join(shlex.quote(p) for p in input.efps)
-    if "search" in input.keys():
-        text += f" --search {shlex.quote(input.search)}"
-    return text
 
 
 def iso_params(model=True, **sections):

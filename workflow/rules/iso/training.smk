@@ -116,10 +116,11 @@ rule iso_search_efps:
 
 rule iso_bootstrap:
     input:
-        unpack(iso_model_inputs),
+        unpack(iso_bootstrap_inputs),
         cv_summary=ISO_CV_SUMMARY,
     output:
-        f"{ISO_DIR}/bootstrap/{{model}}/part{{part}}.h5",
+        **({"holdout_out": ISO_HOLDOUT_SCORES} if ISO_HOLDOUT else {}),
+        scores=f"{ISO_DIR}/bootstrap/{{model}}/part{{part}}.h5",
     log:
         iso_log("bootstrap/{model}/part{part}"),
     benchmark:
@@ -138,9 +139,11 @@ rule iso_bootstrap:
     params:
         cfg=iso_params(bootstrap=ISO["bootstrap"]),
         extra=iso_model_args,
+        holdout=iso_holdout_args,
     shell:
         step(
             "hepflows.iso.steps.bootstrap --params {params.cfg:q} --name {wildcards.model}"
             " --part {wildcards.part} --events {input.events:q} --cwola {input.cwola:q}"
-            " --cv-summary {input.cv_summary:q}{params.extra} --out {output:q}"
+            " --cv-summary {input.cv_summary:q}{params.extra}{params.holdout}"
+            " --out {output.scores:q}"
         )

@@ -1,6 +1,6 @@
 """Step iso_summary: the tables of the comparison: the bootstrapped AUC table (sPlot and, where
-known, truth; with the gap to the next model and whether it exceeds the errors), every CV
-split's AUCs, and the cone scan."""
+known, truth, on the test fold and any holdout sample; with the gap to the next model and whether
+it exceeds the errors), every CV split's AUCs, and the cone scan."""
 
 from __future__ import annotations
 
@@ -14,13 +14,29 @@ import pandas as pd
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import read_json, write_csv
 
-_KINDS = {"splot": "sPlot", "truth": "truth"}
+_KINDS = {  # the evaluation's sections: the test fold's, then the synthetic holdout sample's
+    "splot": "sPlot",
+    "truth": "truth",
+    "holdout_splot": "sPlot, holdout",
+    "holdout_truth": "truth, holdout",
+}
+
+
+def _minus_truth(ev: dict[str, Any], key: str) -> dict[str, float | None]:
+    """An sPlot row's AUC minus the truth AUC of the same sample, and that difference's
+    statistical spread on a sample of that size (None on truth rows and real data)."""
+    truth = ev.get(key.replace("splot", "truth"))
+    if "splot" not in key or truth is None:
+        return {"minus_truth": None, "minus_truth_spread": None}
+    return {"minus_truth": ev[key]["auc"]["mean"] - truth["auc"]["mean"],
+            "minus_truth_spread": ev[key].get("minus_truth_spread")}  # fmt: skip
 
 
 def auc_table(evaluations: list[dict[str, Any]], cv: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per (model, kind), models in config order; ``gap_to_next`` is the AUC minus the
     next row's of the same kind, ``gap_significant`` whether it exceeds both errors summed in
-    quadrature (the acceptance criterion of the paper's hierarchy)."""
+    quadrature (the acceptance criterion of the paper's hierarchy); sPlot rows of synthetic
+    events also carry ``minus_truth`` and its statistical ``minus_truth_spread``."""
     rows = []
     for ev in evaluations:
         for key, kind in _KINDS.items():
@@ -32,8 +48,11 @@ def auc_table(evaluations: list[dict[str, Any]], cv: dict[str, dict[str, Any]]) 
                 "auc_mean": a["mean"], "auc_err": a["error"], "auc_std": a["std"],
                 "tpr_at_50fpr": ev[key]["tpr_at_50fpr"]["mean"],
                 "tpr_at_50fpr_err": ev[key]["tpr_at_50fpr"]["error"],
-                "n_replicas": a["n"], "cv_auc_mean": cv_auc.get("mean"),
+                "n_replicas": a["n"],
+                "n_events": ev.get(("holdout_" if key.startswith("holdout") else "") + "n_events"),
+                "cv_auc_mean": cv_auc.get("mean"),
                 "cv_auc_std": cv_auc.get("std"), "epochs": cv[ev["model"]]["epochs"],
+                **_minus_truth(ev, key),
             })  # fmt: skip
     table = pd.DataFrame(rows)
     gaps, significant = [], []
