@@ -41,6 +41,10 @@ def test_tiny_all_ad_builds_every_table_and_plot(tiny_run):
     assert np.isfinite(table["max_sic_median"]).all()
     # The FPR = 1 point (SIC = 1) always passes the FPR floor, so max SIC is at least 1.
     assert (table["max_sic_p16"] >= 1.0 - 1e-9).all()
+    # the share of the injected signal that the templates learn from in the CR
+    share = weak.set_index(["method", "injection"])["signal_in_cr"]
+    assert (share.xs(0.0, level="injection") == 0.0).all()
+    assert share.xs(0.05, level="injection").between(0.05, 0.5).all()
     supervised = table[table["method"] == "supervised"]
     assert len(supervised) == 1 and supervised["auc_median"].iloc[0] > 0.9
 

@@ -54,6 +54,16 @@ def n_bkg_sr(path: PathLike) -> float:
     return float(require(attrs, ["n_bkg_sr"], path, expected=DATA, what="attribute")["n_bkg_sr"])
 
 
+def signal_in_cr(path: PathLike) -> float:
+    """The share of an injected data set's signal outside the SR (0 without signal). Every
+    template method learns from the CR, so this is the contamination it may carry into the SR
+    (on ``nonres`` at S/B 3%: 16-20%, at high ht where the CR background is sparse; docs/ad.md)."""
+    attrs = read_table(path, columns=[]).attrs
+    counts = require(attrs, ["n_sig_total", "n_sig_sr"], path, expected=DATA, what="attribute")
+    total = float(counts["n_sig_total"])
+    return 0.0 if total == 0 else 1.0 - float(counts["n_sig_sr"]) / total
+
+
 def read_seed_scores(
     paths: Sequence[str], seeds: Sequence[int]
 ) -> list[tuple[int, np.ndarray, np.ndarray]]:
@@ -95,7 +105,8 @@ def evaluate_seeds(
 
 
 def summary_table(evaluations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per (method, injection): S/B, S/sqrt(B) and median/16/84 of every metric."""
+    """One row per (method, injection): S/B, S/sqrt(B), the share of the injected signal in the
+    CR and median/16/84 of every metric."""
     rows = []
     for ev in evaluations:
         row: dict[str, Any] = {
@@ -103,6 +114,7 @@ def summary_table(evaluations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "injection": ev["injection"],
             "n_bkg_sr": ev.get("n_bkg_sr"),
             "s_over_sqrt_b": ev.get("s_over_sqrt_b"),
+            "signal_in_cr": ev.get("signal_in_cr"),
             "n_seeds": len(ev["per_seed"]),
         }
         for key, band in ev["summary"].items():

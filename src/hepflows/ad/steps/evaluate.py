@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.ad.injection_scan import evaluate_seeds, log_band, n_bkg_sr, read_seed_scores
+from hepflows.ad.injection_scan import (
+    evaluate_seeds,
+    log_band,
+    n_bkg_sr,
+    read_seed_scores,
+    signal_in_cr,
+)
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import write_json
 
@@ -27,6 +33,7 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         injection=args.injection,
         n_bkg_sr=n_bkg,
         s_over_sqrt_b=args.injection * float(np.sqrt(n_bkg)),
+        signal_in_cr=float(np.mean([signal_in_cr(p) for p in args.data])),
     )
     log_band(log, result, f"{args.method} at S/B {args.injection}")
     write_json(args.out, result)
@@ -38,7 +45,9 @@ def parser() -> StepParser:
     p.add_argument("--injection", type=float, required=True, help="S/B in the SR")
     p.add_argument("--seeds", type=int, nargs="+", required=True)
     p.add_input("--scores", nargs="+", help="one score file per seed, in the order of --seeds")
-    p.add_input("--data", nargs="+", help="the injected data sets (for S/sqrt(B))")
+    p.add_input(
+        "--data", nargs="+", help="the injected data sets (for S/sqrt(B) and the CR signal share)"
+    )
     p.add_output("--out")
     return p
 

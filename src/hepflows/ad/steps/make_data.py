@@ -33,6 +33,12 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         f"{info['n_sig_sr']} signal on {info['n_bkg_sr']} background in the SR "
         f"(S/sqrt(B) = {info['s_over_sqrt_b']:.2f})"
     )
+    n_cr = info["n_sig_total"] - info["n_sig_sr"]
+    if n_cr:
+        log.info(
+            f"{n_cr} signal events ({n_cr / info['n_sig_total']:.0%} of the injected) fall in the "
+            "CR, which every template method learns from"
+        )
 
 
 def parser() -> StepParser:
