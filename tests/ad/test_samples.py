@@ -64,7 +64,7 @@ def test_the_ideal_and_mc_sr_samples_are_at_least_as_large_as_the_sr_data(datase
 def test_the_share_of_the_signal_in_the_cr_reads_back_from_the_data_file(dataset, lo, hi, tmp_path):
     """The evaluation reports it beside max SIC: every template method learns from the CR, and
     the Z' leaves 16-20% of its events there (docs/ad.md, why generate stays at 75% of ideal)."""
-    from hepflows.ad.injection_scan import signal_in_cr
+    from hepflows.ad.injection_scan import injection_counts
     from hepflows.core.event_files import write_table
 
     shares = []
@@ -74,6 +74,8 @@ def test_the_share_of_the_signal_in_the_cr_reads_back_from_the_data_file(dataset
         write_table(path, table, seed=1, config_hash="x", extra_attrs=info)
         signal = table.select(table.labels == 1)
         truth = 1.0 - sr_mask(signal, CFG[dataset]["sr"]).mean() if len(signal) else 0.0
-        assert signal_in_cr(path) == pytest.approx(truth, abs=1e-12)
-        shares.append(signal_in_cr(path))
+        counts = injection_counts(path)
+        assert counts.signal_in_cr == pytest.approx(truth, abs=1e-12)
+        assert counts.n_bkg_sr == info["n_bkg_sr"]
+        shares.append(counts.signal_in_cr)
     assert shares[0] == 0.0 and lo < shares[1] < hi

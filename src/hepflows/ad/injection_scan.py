@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,20 +48,21 @@ def read_closure(path: PathLike) -> dict[str, Any]:
     return read_json(path, CLOSURE_KEYS, CLOSURE)
 
 
-def n_bkg_sr(path: PathLike) -> float:
-    """The SR background count of an injected data set (its attribute ``n_bkg_sr``)."""
-    attrs = read_table(path, columns=[]).attrs
-    return float(require(attrs, ["n_bkg_sr"], path, expected=DATA, what="attribute")["n_bkg_sr"])
+class InjectionCounts(NamedTuple):
+    n_bkg_sr: float  # SR background events
+    signal_in_cr: float  # share of the injected signal outside the SR (0 without signal)
 
 
-def signal_in_cr(path: PathLike) -> float:
-    """The share of an injected data set's signal outside the SR (0 without signal). Every
-    template method learns from the CR, so this is the contamination it may carry into the SR
-    (on ``nonres`` at S/B 3%: 16-20%, at high ht where the CR background is sparse; docs/ad.md)."""
+def injection_counts(path: PathLike) -> InjectionCounts:
+    """The bookkeeping of an injected data set, from its attributes (read once). Every template
+    method learns from the CR, so ``signal_in_cr`` is the contamination it may carry into the SR
+    (on ``nonres`` at S/B 3%: 14-20%, at high ht where the CR background is sparse; docs/ad.md)."""
     attrs = read_table(path, columns=[]).attrs
-    counts = require(attrs, ["n_sig_total", "n_sig_sr"], path, expected=DATA, what="attribute")
+    keys = ["n_bkg_sr", "n_sig_total", "n_sig_sr"]
+    counts = require(attrs, keys, path, expected=DATA, what="attribute")
     total = float(counts["n_sig_total"])
-    return 0.0 if total == 0 else 1.0 - float(counts["n_sig_sr"]) / total
+    share = 0.0 if total == 0 else 1.0 - float(counts["n_sig_sr"]) / total
+    return InjectionCounts(float(counts["n_bkg_sr"]), share)
 
 
 def read_seed_scores(

@@ -10,13 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from hepflows.ad.injection_scan import (
-    evaluate_seeds,
-    log_band,
-    n_bkg_sr,
-    read_seed_scores,
-    signal_in_cr,
-)
+from hepflows.ad.injection_scan import evaluate_seeds, injection_counts, log_band, read_seed_scores
 from hepflows.core.cli import StepParser, run_step
 from hepflows.core.io import write_json
 
@@ -27,13 +21,13 @@ def main(args: argparse.Namespace, params: dict[str, Any], log: logging.Logger) 
         max_rel_unc=params["max_rel_unc"],
         rejections=params["rejections"],
     )
-    n_bkg = float(np.mean([n_bkg_sr(p) for p in args.data]))
+    n_bkg, cr_share = np.mean([injection_counts(p) for p in args.data], axis=0)
     result.update(
         method=args.method,
         injection=args.injection,
-        n_bkg_sr=n_bkg,
+        n_bkg_sr=float(n_bkg),
         s_over_sqrt_b=args.injection * float(np.sqrt(n_bkg)),
-        signal_in_cr=float(np.mean([signal_in_cr(p) for p in args.data])),
+        signal_in_cr=float(cr_share),
     )
     log_band(log, result, f"{args.method} at S/B {args.injection}")
     write_json(args.out, result)
