@@ -312,21 +312,16 @@ def test_an_ensemble_split_over_jobs_trains_and_merges_every_member(split_run):
         assert after.shape == before[m].shape and np.isfinite(after).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the stacked ensemble's reductions (the loss mean over the batch, the bias gradients) "
-    "sum in an order that depends on the number of members: between a 2-member stack and its "
-    "members alone the loss differs at rounding level for 37 of 47 batch sizes and a parameter "
-    "gradient for 10 of 47, and training amplifies it (morph with 4x SR templates: 9.1e-3 at "
-    "most, median 1.5e-4 in the scores); issue 14, stop 19",
-)
-def test_an_ensemble_split_over_jobs_gives_the_same_scores(split_run):
+def test_an_ensemble_split_over_jobs_gives_the_same_scores_up_to_rounding(split_run):
+    """Each part trains its members with the whole ensemble's seeds and batch order, so the
+    merged scores are the one-job scores, up to the stacked network's sums over the batch, whose
+    order depends on the number of members (docs/ad.md). On some CPUs that is bitwise (the 2-core
+    Xeon of 2026-12-02), on others training amplifies it to a median 1.5e-4 and at most 9.1e-3
+    (stop 19, this config). Two members of one ensemble differ by a median 0.013-0.030 here."""
     point, before, _ = split_run
-    diffs = {
-        m: float(np.abs(read_table(point / m / "scores.h5").data - before[m]).max())
-        for m in SPLIT_METHODS
-    }
-    assert all(diffs[m] <= 1e-6 for m in SPLIT_METHODS), diffs
+    for m in SPLIT_METHODS:
+        diff = np.abs(read_table(point / m / "scores.h5").data - before[m])
+        assert np.median(diff) <= 1e-3 and diff.max() <= 5e-2, (m, np.median(diff), diff.max())
 
 
 def test_a_dataset_sets_its_own_weight_cut(tiny_run, tmp_path):
